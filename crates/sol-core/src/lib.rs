@@ -1,0 +1,14 @@
+//! Pure core of `dcgm-sol`.
+//!
+//! Everything here is a function of its arguments: no file system, no network, no clock. The
+//! edges (`sol-io`, the `dcgm-sol` binary) read files and talk to servers, then hand plain data to
+//! this crate and write what it returns.
+//!
+//! Data flows one way: bench file → [`window::Window`] + [`context::Context`] → metric source →
+//! [`series::RawSeries`] → integration and per-resource maths → result → writers.
+
+pub mod context;
+pub mod labels;
+pub mod series;
+pub mod time;
+pub mod window;
