@@ -26,7 +26,7 @@ pub const MODEL_NAME_LABELS: [&str; 2] = ["modelName", "model_name"];
 /// Pod/workload labels, `exported_*`, the exporter's own pod and driver-version labels are not
 /// part of it, so the pod-attribution duplicates of one GPU share one key, and two hosts with
 /// the same `gpu` index are two keys.
-#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 pub struct GpuKey {
     /// Host name (empty when the series carries no host label).
     pub host: String,

@@ -1,0 +1,77 @@
+//! Activity context: quantities that describe how busy the GPU was without being a speed of light
+//! (SM active/occupancy, engine active, non-tensor pipes, NVML busy shares, clocks).
+
+use serde::{Deserialize, Serialize};
+
+use crate::assemble::Assembly;
+use crate::catalog::{self, FieldKind, Quantity};
+use crate::integrate::{integrate, median_interval_s, to_spans};
+use crate::window::Window;
+
+/// Quantities reported as activity context, in report order.
+pub const ACTIVITY_QUANTITIES: [Quantity; 12] = [
+    Quantity::GrEngineActive,
+    Quantity::SmActive,
+    Quantity::SmOccupancy,
+    Quantity::HmmaActive,
+    Quantity::ImmaActive,
+    Quantity::Fp16Active,
+    Quantity::Fp32Active,
+    Quantity::Fp64Active,
+    Quantity::GpuUtil,
+    Quantity::MemCopyUtil,
+    Quantity::SmClock,
+    Quantity::MemClock,
+];
+
+/// One GPU's mean of an activity quantity.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct GpuActivity {
+    /// GPU display name (`host/UUID`).
+    pub gpu: String,
+    /// Mean over covered time, base unit.
+    pub mean: f64,
+    /// Covered share of the window, 0..1.
+    pub coverage: f64,
+}
+
+/// One activity quantity across the GPUs.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ActivityMeasurement {
+    /// The quantity.
+    pub quantity: Quantity,
+    /// Ratio, busy fraction or clock.
+    pub kind: FieldKind,
+    /// Mean of the per-GPU means (base unit: 0..1 or MHz).
+    pub mean: f64,
+    /// Per GPU.
+    pub per_gpu: Vec<GpuActivity>,
+}
+
+pub(super) fn measure_activity(assembly: &Assembly, window: &Window, interval_s: f64) -> Vec<ActivityMeasurement> {
+    ACTIVITY_QUANTITIES
+        .iter()
+        .filter_map(|&quantity| {
+            let per_gpu: Vec<GpuActivity> = assembly
+                .gpus
+                .iter()
+                .filter_map(|gpu| {
+                    let samples = gpu.quantities.get(&quantity)?;
+                    let spans = to_spans(samples, median_interval_s(samples).unwrap_or(interval_s));
+                    let result = integrate(&spans, window.start_s, window.end_s);
+                    Some(GpuActivity {
+                        gpu: gpu.key.display_name(),
+                        mean: result.mean()?,
+                        coverage: result.covered_s / window.duration_s(),
+                    })
+                })
+                .collect();
+            (!per_gpu.is_empty()).then(|| ActivityMeasurement {
+                quantity,
+                kind: catalog::spec_of(quantity).kind,
+                mean: per_gpu.iter().map(|g| g.mean).sum::<f64>() / per_gpu.len() as f64,
+                per_gpu,
+            })
+        })
+        .collect()
+}

@@ -1,0 +1,200 @@
+//! The measurement: what the DCGM data say over the window, per GPU and per resource, before any
+//! peak is applied. It is peak-independent on purpose: the frozen snapshot stores it, and `fold`
+//! re-evaluates it against the ceilings in force (which may have been corrected since).
+
+mod activity;
+mod energy;
+mod resource;
+mod timeseries;
+
+use serde::{Deserialize, Serialize};
+
+use crate::assemble::{Assembly, ValidityCounts};
+use crate::catalog::Quantity;
+use crate::integrate::median_interval_s;
+use crate::labels::GpuKey;
+use crate::steady::{self, SteadyState};
+use crate::window::Window;
+
+pub use activity::ActivityMeasurement;
+pub use energy::{EnergyMeasurement, EnergySource, GpuEnergy};
+pub use resource::{GpuIntegrals, GpuResource, MeasuredUnit, Resource, ResourceMeasurement, Tier};
+
+/// One GPU seen in scope.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct GpuInfo {
+    /// Identity.
+    pub key: GpuKey,
+    /// Exporter `gpu` index.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub gpu_index: Option<String>,
+    /// Exporter `modelName`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub model_name: Option<String>,
+}
+
+/// How many GPUs the denominator uses and why.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct GpuExpectation {
+    /// GPUs in the denominator: the expected count, or the GPUs seen if more.
+    pub n_gpus: u32,
+    /// The expected count.
+    pub expected: u32,
+    /// Where the expected count came from (`--n-gpus`, `bench context TP×DP×PP`, …).
+    pub source: String,
+}
+
+/// Everything measured for one cell.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Measurement {
+    /// The window integrated over.
+    pub window: Window,
+    /// Median sample spacing seen (the nominal scrape interval), seconds.
+    pub scrape_interval_s: f64,
+    /// The GPU count in the denominator.
+    pub gpus_expected: GpuExpectation,
+    /// GPUs that delivered any catalog metric.
+    pub gpus_seen: Vec<GpuInfo>,
+    /// HBM, tensor, NVLink, PCIe, C2C.
+    pub resources: Vec<ResourceMeasurement>,
+    /// Activity context (not SoL): SM active/occupancy, engine, pipes, busy shares, clocks.
+    pub activity: Vec<ActivityMeasurement>,
+    /// Power and energy.
+    pub energy: EnergyMeasurement,
+    /// Steady span detected from the data.
+    pub steady_state: SteadyState,
+    /// Values dropped or clamped.
+    pub validity: ValidityCounts,
+    /// GPUs whose PROF counters read all-zero while busy (held by another profiler).
+    pub invalid_prof_gpus: Vec<String>,
+    /// Metric names that contributed.
+    pub metrics_used: Vec<String>,
+    /// Merges, derivations and gaps worth knowing.
+    pub notes: Vec<String>,
+}
+
+/// What `measure` needs besides the samples.
+#[derive(Debug, Clone)]
+pub struct MeasureInput<'a> {
+    /// Assembled per-GPU samples (already restricted to the scope).
+    pub assembly: &'a Assembly,
+    /// The measurement window.
+    pub window: &'a Window,
+    /// Expected GPU count and where it came from; `None` → the GPUs seen, with a note.
+    pub expected_gpus: Option<(u32, String)>,
+    /// Scrape interval to assume when the data cannot tell (`dcgm_config.expected_scrape_interval_s`).
+    pub default_interval_s: f64,
+}
+
+/// Integrates every resource, activity and energy quantity over the window.
+pub fn measure(input: &MeasureInput) -> Measurement {
+    let assembly = input.assembly;
+    let window = input.window;
+    let mut notes = assembly.notes.clone();
+    let interval_s = cell_interval_s(assembly).unwrap_or_else(|| {
+        notes.push(format!(
+            "scrape interval not measurable (fewer than two samples per series): assumed {} s",
+            input.default_interval_s
+        ));
+        input.default_interval_s
+    });
+    let gpus_expected = expectation(assembly.gpus.len(), input.expected_gpus.clone(), &mut notes);
+    let invalid_prof_gpus = resource::invalid_prof_gpus(assembly, window, interval_s);
+
+    let mut resources: Vec<ResourceMeasurement> = Resource::ALL
+        .iter()
+        .map(|&r| resource::measure_full(r, assembly, window, interval_s, gpus_expected.n_gpus, &invalid_prof_gpus))
+        .collect();
+    let steady_state = detect_steady(&resources, &activity_points(assembly, window, interval_s), window, interval_s);
+    if steady_state.detected {
+        for measured in &mut resources {
+            resource::measure_steady(measured, assembly, &steady_state, interval_s, &invalid_prof_gpus);
+        }
+    }
+    let activity = activity::measure_activity(assembly, window, interval_s);
+    let energy = energy::measure_energy(assembly, window, interval_s);
+    Measurement {
+        window: window.clone(),
+        scrape_interval_s: interval_s,
+        gpus_expected,
+        gpus_seen: assembly
+            .gpus
+            .iter()
+            .map(|g| GpuInfo { key: g.key.clone(), gpu_index: g.gpu_index.clone(), model_name: g.model_name.clone() })
+            .collect(),
+        resources,
+        activity,
+        energy,
+        steady_state,
+        validity: assembly.validity.clone(),
+        invalid_prof_gpus: invalid_prof_gpus.iter().map(GpuKey::display_name).collect(),
+        metrics_used: assembly.metrics_used.iter().cloned().collect(),
+        notes,
+    }
+}
+
+/// The median of the per-series median spacings.
+fn cell_interval_s(assembly: &Assembly) -> Option<f64> {
+    let mut medians: Vec<f64> = assembly
+        .gpus
+        .iter()
+        .flat_map(|g| g.quantities.values())
+        .filter_map(|samples| median_interval_s(samples))
+        .collect();
+    if medians.is_empty() {
+        return None;
+    }
+    medians.sort_by(f64::total_cmp);
+    Some(medians[medians.len() / 2])
+}
+
+fn expectation(seen: usize, expected: Option<(u32, String)>, notes: &mut Vec<String>) -> GpuExpectation {
+    let seen = u32::try_from(seen).unwrap_or(u32::MAX);
+    match expected {
+        Some((expected, source)) => {
+            if seen > expected {
+                notes.push(format!(
+                    "{seen} GPUs in scope but {expected} expected ({source}): the scope holds GPUs outside the deployment — narrow it with --host/--gpu-uuid/--selector; the denominator uses {seen}"
+                ));
+            }
+            GpuExpectation { n_gpus: expected.max(seen), expected, source }
+        }
+        None => {
+            notes.push(format!(
+                "expected GPU count unknown (no --n-gpus, no tensor-parallel degree in the bench context): using the {seen} GPUs seen, so a missing GPU cannot be detected"
+            ));
+            GpuExpectation { n_gpus: seen, expected: seen, source: "GPUs seen (no expectation given)".to_string() }
+        }
+    }
+}
+
+/// Signals for steady-state detection, best first: HBM activity, then engine/SM activity, then
+/// busy share, then power.
+const STEADY_SIGNALS: [Quantity; 5] =
+    [Quantity::DramActive, Quantity::GrEngineActive, Quantity::SmActive, Quantity::GpuUtil, Quantity::PowerUsage];
+
+fn activity_points(assembly: &Assembly, window: &Window, interval_s: f64) -> Vec<(Quantity, Vec<[f64; 2]>)> {
+    STEADY_SIGNALS
+        .iter()
+        .map(|&q| (q, timeseries::workload_points(assembly, q, window, interval_s)))
+        .filter(|(_, points)| !points.is_empty())
+        .collect()
+}
+
+fn detect_steady(
+    resources: &[ResourceMeasurement],
+    signals: &[(Quantity, Vec<[f64; 2]>)],
+    window: &Window,
+    interval_s: f64,
+) -> SteadyState {
+    // The HBM row's own series is the preferred signal when it is PROF.
+    let hbm_is_prof = resources.iter().any(|r| r.resource == Resource::Hbm && r.tier == Tier::Prof);
+    let chosen = signals.iter().find(|(q, _)| *q != Quantity::DramActive || hbm_is_prof);
+    match chosen {
+        Some((quantity, points)) => steady::detect(points, window.start_s, window.end_s, interval_s, &format!("{quantity:?}")),
+        None => steady::detect(&[], window.start_s, window.end_s, interval_s, "none"),
+    }
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,103 @@
+//! Which exported values are usable (reference/dcgm-fields.md §5–§6): DCGM blank sentinels,
+//! NaN/Inf, ratios outside [0, 1.5] (clamped to 1 above 1 with a flag), busy shares above 100 %,
+//! negative rates, counters and clocks.
+
+use serde::{Deserialize, Serialize};
+
+use crate::catalog::{FieldKind, FieldSpec, MetricName};
+
+/// Upper bound of a plausible ratio; values in (1, 1.5] happen under MIG (DCGM #152) and are
+/// clamped to 1, anything above is corrupt.
+pub const RATIO_CORRUPT_ABOVE: f64 = 1.5;
+
+/// Why a value was not used as exported.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Rejection {
+    /// A DCGM blank / not-supported sentinel leaked through the exporter.
+    BlankSentinel,
+    /// NaN or infinite.
+    NotFinite,
+    /// Outside the physical range of the field (negative rate, ratio > 1.5, busy share > 100 %,
+    /// clock ≤ 0).
+    OutOfRange,
+}
+
+/// The verdict on one exported value.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum Verdict {
+    /// Usable, converted to the quantity's base unit.
+    Keep(f64),
+    /// A ratio in (1, 1.5], clamped to 1.
+    Clamped(f64),
+    /// Not usable.
+    Reject(Rejection),
+}
+
+/// Judges one raw exported value of `spec` exported under `name`.
+pub fn judge(spec: &FieldSpec, name: &MetricName, raw: f64) -> Verdict {
+    if raw.is_nan() || raw.is_infinite() {
+        return Verdict::Reject(Rejection::NotFinite);
+    }
+    if spec.storage.is_blank(raw) {
+        return Verdict::Reject(Rejection::BlankSentinel);
+    }
+    let value = raw * name.scale_to_base;
+    match spec.kind {
+        FieldKind::Ratio => {
+            if !(0.0..=RATIO_CORRUPT_ABOVE).contains(&value) {
+                Verdict::Reject(Rejection::OutOfRange)
+            } else if value > 1.0 {
+                Verdict::Clamped(1.0)
+            } else {
+                Verdict::Keep(value)
+            }
+        }
+        FieldKind::BusyFraction if !(0.0..=1.0).contains(&value) => {
+            Verdict::Reject(Rejection::OutOfRange)
+        }
+        FieldKind::ClockMhz if value <= 0.0 => Verdict::Reject(Rejection::OutOfRange),
+        _ if value < 0.0 => Verdict::Reject(Rejection::OutOfRange),
+        _ => Verdict::Keep(value),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::catalog::lookup;
+
+    fn verdict(metric: &str, raw: f64) -> Verdict {
+        let (spec, name) = lookup(metric).unwrap();
+        judge(spec, name, raw)
+    }
+
+    #[test]
+    fn sentinels_and_nan_are_rejected() {
+        assert_eq!(
+            verdict("DCGM_FI_PROF_PCIE_TX_BYTES", 9_223_372_036_854_775_794.0),
+            Verdict::Reject(Rejection::BlankSentinel)
+        );
+        // The FP64 blank (2^47) on a ratio: multiplied by 100 it showed as 1.407e16 elsewhere.
+        assert_eq!(
+            verdict("DCGM_FI_PROF_DRAM_ACTIVE", 140_737_488_355_328.0),
+            Verdict::Reject(Rejection::BlankSentinel)
+        );
+        assert_eq!(verdict("DCGM_FI_PROF_DRAM_ACTIVE", f64::NAN), Verdict::Reject(Rejection::NotFinite));
+        assert_eq!(verdict("DCGM_FI_DEV_GPU_UTIL", 4_294_967_295.0), Verdict::Reject(Rejection::BlankSentinel));
+    }
+
+    #[test]
+    fn ranges_per_kind() {
+        assert_eq!(verdict("DCGM_FI_PROF_DRAM_ACTIVE", 1.2), Verdict::Clamped(1.0));
+        assert_eq!(verdict("DCGM_FI_PROF_DRAM_ACTIVE", 1.6), Verdict::Reject(Rejection::OutOfRange));
+        assert_eq!(verdict("DCGM_FI_PROF_DRAM_ACTIVE", -0.1), Verdict::Reject(Rejection::OutOfRange));
+        // 101 % busy is impossible; 100 % is 1.0 as a fraction.
+        assert_eq!(verdict("DCGM_FI_DEV_GPU_UTIL", 101.0), Verdict::Reject(Rejection::OutOfRange));
+        assert_eq!(verdict("DCGM_FI_DEV_GPU_UTIL", 100.0), Verdict::Keep(1.0));
+        assert_eq!(verdict("DCGM_FI_DEV_SM_CLOCK", 0.0), Verdict::Reject(Rejection::OutOfRange));
+        assert_eq!(verdict("DCGM_FI_PROF_NVLINK_RX_BYTES", -5.0), Verdict::Reject(Rejection::OutOfRange));
+        // mJ → J: 5 551 899 580 mJ = 5 551 899.58 J.
+        assert_eq!(verdict("DCGM_FI_DEV_TOTAL_ENERGY_CONSUMPTION", 5_551_899_580.0), Verdict::Keep(5_551_899.58));
+    }
+}
