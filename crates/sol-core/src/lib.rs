@@ -18,3 +18,4 @@ pub mod validity;
 pub mod assemble;
 pub mod steady;
 pub mod measure;
+pub mod scope;
