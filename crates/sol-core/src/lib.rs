@@ -9,6 +9,7 @@
 
 pub mod context;
 pub mod labels;
+pub mod scrape;
 pub mod series;
 pub mod time;
 pub mod window;
