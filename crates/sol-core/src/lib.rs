@@ -7,6 +7,7 @@
 //! Data flows one way: bench file → [`window::Window`] + [`context::Context`] → metric source →
 //! [`series::RawSeries`] → integration and per-resource maths → result → writers.
 
+pub mod ceilings;
 pub mod context;
 pub mod labels;
 pub mod series;
