@@ -7,17 +7,18 @@
 //! Data flows one way: bench file → [`window::Window`] + [`context::Context`] → metric source →
 //! [`series::RawSeries`] → integration and per-resource maths → result → writers.
 
-pub mod bench;
-pub mod context;
-pub mod labels;
-pub mod scrape;
-pub mod series;
-pub mod time;
-pub mod window;
-pub mod catalog;
-pub mod integrate;
-pub mod validity;
 pub mod assemble;
-pub mod steady;
+pub mod bench;
+pub mod catalog;
+pub mod ceilings;
+pub mod context;
+pub mod integrate;
+pub mod labels;
 pub mod measure;
 pub mod scope;
+pub mod scrape;
+pub mod series;
+pub mod steady;
+pub mod time;
+pub mod validity;
+pub mod window;
