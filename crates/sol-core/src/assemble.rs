@@ -56,7 +56,12 @@ pub struct Assembly {
 impl Assembly {
     /// Host names of the GPUs, sorted and unique (empty host names left out).
     pub fn hosts(&self) -> Vec<String> {
-        let hosts: BTreeSet<&str> = self.gpus.iter().map(|g| g.key.host.as_str()).filter(|h| !h.is_empty()).collect();
+        let hosts: BTreeSet<&str> = self
+            .gpus
+            .iter()
+            .map(|g| g.key.host.as_str())
+            .filter(|h| !h.is_empty())
+            .collect();
         hosts.into_iter().map(str::to_string).collect()
     }
 }
@@ -76,7 +81,9 @@ pub fn assemble(series: &[RawSeries]) -> Assembly {
     let mut assembly = Assembly::default();
     let mut entities: BTreeMap<GpuKey, EntitySamples> = BTreeMap::new();
     for one in series {
-        let Some((spec, name)) = catalog::lookup(&one.metric) else { continue };
+        let Some((spec, name)) = catalog::lookup(&one.metric) else {
+            continue;
+        };
         let Some(key) = GpuKey::from_labels(&one.labels) else {
             assembly.unattributed_series += 1;
             continue;
@@ -93,11 +100,20 @@ pub fn assemble(series: &[RawSeries]) -> Assembly {
                     value
                 }
                 Verdict::Reject(reason) => {
-                    *assembly.validity.rejected.entry(spec.quantity).or_default().entry(reason).or_default() += 1;
+                    *assembly
+                        .validity
+                        .rejected
+                        .entry(spec.quantity)
+                        .or_default()
+                        .entry(reason)
+                        .or_default() += 1;
                     continue;
                 }
             };
-            target.push(Sample { t_s: sample.t_s, value });
+            target.push(Sample {
+                t_s: sample.t_s,
+                value,
+            });
             used = true;
         }
         if used {
@@ -140,9 +156,13 @@ fn merge_duplicates_by_max(samples: &mut Vec<Sample>) {
 }
 
 fn resolve_mig(entities: BTreeMap<GpuKey, EntitySamples>, assembly: &mut Assembly) {
-    let mut physical: BTreeMap<GpuKey, (Option<EntitySamples>, Vec<EntitySamples>)> = BTreeMap::new();
+    let mut physical: BTreeMap<GpuKey, (Option<EntitySamples>, Vec<EntitySamples>)> =
+        BTreeMap::new();
     for (key, entity) in entities {
-        let gpu_key = GpuKey { gpu_instance: None, ..key.clone() };
+        let gpu_key = GpuKey {
+            gpu_instance: None,
+            ..key.clone()
+        };
         let slot = physical.entry(gpu_key).or_default();
         if key.is_gpu_instance() {
             slot.1.push(entity);
@@ -151,7 +171,10 @@ fn resolve_mig(entities: BTreeMap<GpuKey, EntitySamples>, assembly: &mut Assembl
         }
     }
     for (key, (gpu_level, instances)) in physical {
-        let mut gpu = GpuSamples { key, ..GpuSamples::default() };
+        let mut gpu = GpuSamples {
+            key,
+            ..GpuSamples::default()
+        };
         if let Some(entity) = gpu_level {
             gpu.gpu_index = entity.gpu_index;
             gpu.model_name = entity.model_name;
@@ -174,7 +197,10 @@ fn merge_instances(gpu: &mut GpuSamples, instances: Vec<EntitySamples>, notes: &
         gpu.model_name = instances.iter().find_map(|i| i.model_name.clone());
     }
     let name = gpu.key.display_name();
-    let quantities: BTreeSet<Quantity> = instances.iter().flat_map(|i| i.quantities.keys().copied()).collect();
+    let quantities: BTreeSet<Quantity> = instances
+        .iter()
+        .flat_map(|i| i.quantities.keys().copied())
+        .collect();
     for quantity in quantities {
         if gpu.quantities.contains_key(&quantity) {
             notes.push(format!(
@@ -186,7 +212,12 @@ fn merge_instances(gpu: &mut GpuSamples, instances: Vec<EntitySamples>, notes: &
             weighted_instance_sum(gpu.model_name.as_deref(), &instances, quantity)
         } else {
             // DEV fields are replicated on every instance series: one value per GPU.
-            let mut all: Vec<Sample> = instances.iter().filter_map(|i| i.quantities.get(&quantity)).flatten().copied().collect();
+            let mut all: Vec<Sample> = instances
+                .iter()
+                .filter_map(|i| i.quantities.get(&quantity))
+                .flatten()
+                .copied()
+                .collect();
             merge_duplicates_by_max(&mut all);
             Ok(all)
         };
@@ -200,24 +231,39 @@ fn merge_instances(gpu: &mut GpuSamples, instances: Vec<EntitySamples>, notes: &
                 gpu.quantities.insert(quantity, samples);
             }
             Ok(_) => {}
-            Err(reason) => notes.push(format!("{name}: {quantity:?} from MIG instances not used: {reason}")),
+            Err(reason) => notes.push(format!(
+                "{name}: {quantity:?} from MIG instances not used: {reason}"
+            )),
         }
     }
 }
 
 /// DCGM's GPU-level value of a ratio: Σ over instances of value × (instance compute slices /
 /// GPU compute slices), per timestamp.
-fn weighted_instance_sum(model_name: Option<&str>, instances: &[EntitySamples], quantity: Quantity) -> Result<Vec<Sample>, String> {
+fn weighted_instance_sum(
+    model_name: Option<&str>,
+    instances: &[EntitySamples],
+    quantity: Quantity,
+) -> Result<Vec<Sample>, String> {
     let total_slices = compute_slices_of(model_name);
     let mut by_time: BTreeMap<i64, Sample> = BTreeMap::new();
     for instance in instances {
-        let Some(samples) = instance.quantities.get(&quantity) else { continue };
+        let Some(samples) = instance.quantities.get(&quantity) else {
+            continue;
+        };
         let profile = instance.mig_profile.as_deref().unwrap_or("");
-        let slices = profile_compute_slices(profile).ok_or_else(|| format!("MIG profile `{profile}` does not name its compute slices (`<n>g.<mem>gb`)"))?;
+        let slices = profile_compute_slices(profile).ok_or_else(|| {
+            format!("MIG profile `{profile}` does not name its compute slices (`<n>g.<mem>gb`)")
+        })?;
         let share = slices / total_slices;
         for sample in samples {
             // Instances of one GPU are read in the same scrape: key by millisecond timestamp.
-            let slot = by_time.entry((sample.t_s * 1000.0).round() as i64).or_insert(Sample { t_s: sample.t_s, value: 0.0 });
+            let slot = by_time
+                .entry((sample.t_s * 1000.0).round() as i64)
+                .or_insert(Sample {
+                    t_s: sample.t_s,
+                    value: 0.0,
+                });
             slot.value += sample.value * share;
         }
     }
@@ -245,8 +291,14 @@ mod tests {
     fn series(metric: &str, labels: &[(&str, &str)], points: &[(f64, f64)]) -> RawSeries {
         RawSeries {
             metric: metric.to_string(),
-            labels: labels.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect(),
-            samples: points.iter().map(|&(t_s, value)| Sample { t_s, value }).collect(),
+            labels: labels
+                .iter()
+                .map(|(k, v)| (k.to_string(), v.to_string()))
+                .collect(),
+            samples: points
+                .iter()
+                .map(|&(t_s, value)| Sample { t_s, value })
+                .collect(),
         }
     }
 
@@ -258,19 +310,43 @@ mod tests {
         // 0.4 and 0.5 at t=10 → max 0.5; only the plain series has t=20 (0.6).
         let with_pod: Vec<(&str, &str)> = GPU0.iter().copied().chain([("pod", "vllm-0")]).collect();
         let assembly = assemble(&[
-            series("DCGM_FI_PROF_DRAM_ACTIVE", &GPU0, &[(10.0, 0.4), (20.0, 0.6)]),
+            series(
+                "DCGM_FI_PROF_DRAM_ACTIVE",
+                &GPU0,
+                &[(10.0, 0.4), (20.0, 0.6)],
+            ),
             series("DCGM_FI_PROF_DRAM_ACTIVE", &with_pod, &[(10.0, 0.5)]),
         ]);
         assert_eq!(assembly.gpus.len(), 1);
         let samples = &assembly.gpus[0].quantities[&Quantity::DramActive];
-        assert_eq!(samples, &vec![Sample { t_s: 10.0, value: 0.5 }, Sample { t_s: 20.0, value: 0.6 }]);
+        assert_eq!(
+            samples,
+            &vec![
+                Sample {
+                    t_s: 10.0,
+                    value: 0.5
+                },
+                Sample {
+                    t_s: 20.0,
+                    value: 0.6
+                }
+            ]
+        );
     }
 
     #[test]
     fn same_index_on_two_hosts_stays_two_gpus() {
         let assembly = assemble(&[
-            series("DCGM_FI_PROF_DRAM_ACTIVE", &[("gpu", "0"), ("UUID", "GPU-a"), ("Hostname", "n1")], &[(10.0, 0.4)]),
-            series("DCGM_FI_PROF_DRAM_ACTIVE", &[("gpu", "0"), ("UUID", "GPU-b"), ("Hostname", "n2")], &[(10.0, 0.4)]),
+            series(
+                "DCGM_FI_PROF_DRAM_ACTIVE",
+                &[("gpu", "0"), ("UUID", "GPU-a"), ("Hostname", "n1")],
+                &[(10.0, 0.4)],
+            ),
+            series(
+                "DCGM_FI_PROF_DRAM_ACTIVE",
+                &[("gpu", "0"), ("UUID", "GPU-b"), ("Hostname", "n2")],
+                &[(10.0, 0.4)],
+            ),
         ]);
         assert_eq!(assembly.gpus.len(), 2);
         assert_eq!(assembly.hosts(), vec!["n1".to_string(), "n2".to_string()]);
@@ -279,13 +355,20 @@ mod tests {
     #[test]
     fn gpu_level_wins_over_mig_instances_which_are_never_added() {
         // GPU-level tensor 0.93 and one 1g instance at 0.94: the GPU keeps 0.93 (not 1.87).
-        let gi: Vec<(&str, &str)> = GPU0.iter().copied().chain([("GPU_I_ID", "13"), ("GPU_I_PROFILE", "1g.5gb")]).collect();
+        let gi: Vec<(&str, &str)> = GPU0
+            .iter()
+            .copied()
+            .chain([("GPU_I_ID", "13"), ("GPU_I_PROFILE", "1g.5gb")])
+            .collect();
         let assembly = assemble(&[
             series("DCGM_FI_PROF_PIPE_TENSOR_ACTIVE", &GPU0, &[(10.0, 0.93)]),
             series("DCGM_FI_PROF_PIPE_TENSOR_ACTIVE", &gi, &[(10.0, 0.94)]),
         ]);
         assert_eq!(assembly.gpus.len(), 1);
-        assert_eq!(assembly.gpus[0].quantities[&Quantity::TensorActive][0].value, 0.93);
+        assert_eq!(
+            assembly.gpus[0].quantities[&Quantity::TensorActive][0].value,
+            0.93
+        );
         assert!(assembly.notes.iter().any(|n| n.contains("not added")));
     }
 
@@ -294,11 +377,22 @@ mod tests {
         // A100 (7 slices) with a 3g instance at 0.7 and a 1g instance at 0.35:
         // GPU value = 0.7 × 3/7 + 0.35 × 1/7 = 0.3 + 0.05 = 0.35.
         let gi = |id: &'static str, profile: &'static str| -> Vec<(&'static str, &'static str)> {
-            GPU0.iter().copied().chain([("GPU_I_ID", id), ("GPU_I_PROFILE", profile)]).collect()
+            GPU0.iter()
+                .copied()
+                .chain([("GPU_I_ID", id), ("GPU_I_PROFILE", profile)])
+                .collect()
         };
         let assembly = assemble(&[
-            series("DCGM_FI_PROF_DRAM_ACTIVE", &gi("1", "3g.20gb"), &[(10.0, 0.7)]),
-            series("DCGM_FI_PROF_DRAM_ACTIVE", &gi("2", "1g.5gb"), &[(10.0, 0.35)]),
+            series(
+                "DCGM_FI_PROF_DRAM_ACTIVE",
+                &gi("1", "3g.20gb"),
+                &[(10.0, 0.7)],
+            ),
+            series(
+                "DCGM_FI_PROF_DRAM_ACTIVE",
+                &gi("2", "1g.5gb"),
+                &[(10.0, 0.35)],
+            ),
         ]);
         let value = assembly.gpus[0].quantities[&Quantity::DramActive][0].value;
         assert!((value - 0.35).abs() < 1e-12, "{value}");
@@ -309,13 +403,27 @@ mod tests {
         let assembly = assemble(&[series(
             "DCGM_FI_PROF_DRAM_ACTIVE",
             &GPU0,
-            &[(10.0, f64::NAN), (20.0, 140_737_488_355_328.0), (30.0, 1.2), (40.0, 0.5)],
+            &[
+                (10.0, f64::NAN),
+                (20.0, 140_737_488_355_328.0),
+                (30.0, 1.2),
+                (40.0, 0.5),
+            ],
         )]);
         let validity = &assembly.validity;
-        assert_eq!(validity.rejected[&Quantity::DramActive][&Rejection::NotFinite], 1);
-        assert_eq!(validity.rejected[&Quantity::DramActive][&Rejection::BlankSentinel], 1);
+        assert_eq!(
+            validity.rejected[&Quantity::DramActive][&Rejection::NotFinite],
+            1
+        );
+        assert_eq!(
+            validity.rejected[&Quantity::DramActive][&Rejection::BlankSentinel],
+            1
+        );
         assert_eq!(validity.clamped[&Quantity::DramActive], 1);
-        let kept: Vec<f64> = assembly.gpus[0].quantities[&Quantity::DramActive].iter().map(|s| s.value).collect();
+        let kept: Vec<f64> = assembly.gpus[0].quantities[&Quantity::DramActive]
+            .iter()
+            .map(|s| s.value)
+            .collect();
         assert_eq!(kept, vec![1.0, 0.5]);
     }
 

@@ -146,7 +146,11 @@ pub struct FieldSpec {
 pub const NVLINK_BANDWIDTH_UNIT_BYTES_PER_S: f64 = 1_024_000.0;
 
 const fn name(name: &'static str, field_id: u16, scale_to_base: f64) -> MetricName {
-    MetricName { name, field_id, scale_to_base }
+    MetricName {
+        name,
+        field_id,
+        scale_to_base,
+    }
 }
 
 const fn spec(
@@ -156,7 +160,13 @@ const fn spec(
     storage: Storage,
     names: &'static [MetricName],
 ) -> FieldSpec {
-    FieldSpec { quantity, kind, family, storage, names }
+    FieldSpec {
+        quantity,
+        kind,
+        family,
+        storage,
+        names,
+    }
 }
 
 use FieldFamily::{Dev, Prof};
@@ -166,83 +176,237 @@ use Storage::{Double, Int32, Int64};
 /// The whole catalog. DCGM 4.6.0 `*_UTIL_RATIO` names keep the legacy units; the exporter 4.9
 /// names of DEV fields use SI units (Hz, J, ratio, B/s) per its release notes.
 pub const CATALOG: &[FieldSpec] = &[
-    spec(Quantity::DramActive, Ratio, Prof, Double, &[
-        name("DCGM_FI_PROF_DRAM_ACTIVE", 1005, 1.0),
-        name("DCGM_FI_PROF_DRAM_UTIL_RATIO", 1005, 1.0),
-    ]),
-    spec(Quantity::TensorActive, Ratio, Prof, Double, &[
-        name("DCGM_FI_PROF_PIPE_TENSOR_ACTIVE", 1004, 1.0),
-        name("DCGM_FI_PROF_TENSOR_UTIL_RATIO", 1004, 1.0),
-    ]),
-    spec(Quantity::GrEngineActive, Ratio, Prof, Double, &[
-        name("DCGM_FI_PROF_GR_ENGINE_ACTIVE", 1001, 1.0),
-        name("DCGM_FI_PROF_GR_ENGINE_UTIL_RATIO", 1001, 1.0),
-    ]),
-    spec(Quantity::SmActive, Ratio, Prof, Double, &[
-        name("DCGM_FI_PROF_SM_ACTIVE", 1002, 1.0),
-        name("DCGM_FI_PROF_SM_UTIL_RATIO", 1002, 1.0),
-    ]),
-    spec(Quantity::SmOccupancy, Ratio, Prof, Double, &[
-        name("DCGM_FI_PROF_SM_OCCUPANCY", 1003, 1.0),
-        name("DCGM_FI_PROF_SM_OCCUPANCY_RATIO", 1003, 1.0),
-    ]),
-    spec(Quantity::Fp64Active, Ratio, Prof, Double, &[
-        name("DCGM_FI_PROF_PIPE_FP64_ACTIVE", 1006, 1.0),
-        name("DCGM_FI_PROF_FP64_UTIL_RATIO", 1006, 1.0),
-    ]),
-    spec(Quantity::Fp32Active, Ratio, Prof, Double, &[
-        name("DCGM_FI_PROF_PIPE_FP32_ACTIVE", 1007, 1.0),
-        name("DCGM_FI_PROF_FP32_UTIL_RATIO", 1007, 1.0),
-    ]),
-    spec(Quantity::Fp16Active, Ratio, Prof, Double, &[
-        name("DCGM_FI_PROF_PIPE_FP16_ACTIVE", 1008, 1.0),
-        name("DCGM_FI_PROF_FP16_UTIL_RATIO", 1008, 1.0),
-    ]),
-    spec(Quantity::HmmaActive, Ratio, Prof, Double, &[
-        name("DCGM_FI_PROF_PIPE_TENSOR_HMMA_ACTIVE", 1014, 1.0),
-        name("DCGM_FI_PROF_HMMA_UTIL_RATIO", 1014, 1.0),
-    ]),
-    spec(Quantity::ImmaActive, Ratio, Prof, Double, &[
-        name("DCGM_FI_PROF_PIPE_TENSOR_IMMA_ACTIVE", 1013, 1.0),
-        name("DCGM_FI_PROF_IMMA_UTIL_RATIO", 1013, 1.0),
-    ]),
-    spec(Quantity::PcieTx, BytesPerSecond, Prof, Int64, &[name("DCGM_FI_PROF_PCIE_TX_BYTES", 1009, 1.0)]),
-    spec(Quantity::PcieRx, BytesPerSecond, Prof, Int64, &[name("DCGM_FI_PROF_PCIE_RX_BYTES", 1010, 1.0)]),
-    spec(Quantity::NvlinkTx, BytesPerSecond, Prof, Int64, &[name("DCGM_FI_PROF_NVLINK_TX_BYTES", 1011, 1.0)]),
-    spec(Quantity::NvlinkRx, BytesPerSecond, Prof, Int64, &[name("DCGM_FI_PROF_NVLINK_RX_BYTES", 1012, 1.0)]),
-    spec(Quantity::C2cTx, BytesPerSecond, Prof, Int64, &[name("DCGM_FI_PROF_C2C_TX_DATA_BYTES", 1077, 1.0)]),
-    spec(Quantity::C2cRx, BytesPerSecond, Prof, Int64, &[name("DCGM_FI_PROF_C2C_RX_DATA_BYTES", 1079, 1.0)]),
-    spec(Quantity::NvlinkBandwidthTotal, BytesPerSecond, Dev, Int64, &[
-        name("DCGM_FI_DEV_NVLINK_BANDWIDTH_TOTAL", 449, NVLINK_BANDWIDTH_UNIT_BYTES_PER_S),
-        // exporter 4.9: "NVLink throughput from MB/s to bytes per second".
-        name("DCGM_FI_DEV_NVLINK_THROUGHPUT_TOTAL", 449, 1.0),
-    ]),
-    spec(Quantity::SmClock, ClockMhz, Dev, Int32, &[
-        name("DCGM_FI_DEV_SM_CLOCK", 100, 1.0),
-        name("DCGM_FI_DEV_SM_CLOCK_HERTZ", 1603, 1e-6),
-    ]),
-    spec(Quantity::MemClock, ClockMhz, Dev, Int32, &[
-        name("DCGM_FI_DEV_MEM_CLOCK", 101, 1.0),
-        name("DCGM_FI_DEV_MEMORY_CLOCK_HERTZ", 1604, 1e-6),
-    ]),
-    spec(Quantity::MaxMemClock, ClockMhz, Dev, Int32, &[name("DCGM_FI_DEV_MAX_MEM_CLOCK", 114, 1.0)]),
-    spec(Quantity::PowerUsage, PowerW, Dev, Double, &[
-        name("DCGM_FI_DEV_POWER_USAGE", 155, 1.0),
-        name("DCGM_FI_DEV_BOARD_POWER_WATTS", 155, 1.0),
-    ]),
-    spec(Quantity::PowerInstant, PowerW, Dev, Double, &[
-        name("DCGM_FI_DEV_POWER_USAGE_INSTANT", 157, 1.0),
-        name("DCGM_FI_DEV_BOARD_POWER_RAW_WATTS", 157, 1.0),
-    ]),
-    spec(Quantity::TotalEnergy, Counter, Dev, Int64, &[
-        name("DCGM_FI_DEV_TOTAL_ENERGY_CONSUMPTION", 156, 1e-3),
-        name("DCGM_FI_DEV_GPU_ENERGY_JOULES_TOTAL", 1611, 1.0),
-    ]),
-    spec(Quantity::GpuUtil, BusyFraction, Dev, Int32, &[
-        name("DCGM_FI_DEV_GPU_UTIL", 203, 0.01),
-        name("DCGM_FI_DEV_GPU_UTIL_RATIO", 203, 1.0),
-    ]),
-    spec(Quantity::MemCopyUtil, BusyFraction, Dev, Int32, &[name("DCGM_FI_DEV_MEM_COPY_UTIL", 204, 0.01)]),
+    spec(
+        Quantity::DramActive,
+        Ratio,
+        Prof,
+        Double,
+        &[
+            name("DCGM_FI_PROF_DRAM_ACTIVE", 1005, 1.0),
+            name("DCGM_FI_PROF_DRAM_UTIL_RATIO", 1005, 1.0),
+        ],
+    ),
+    spec(
+        Quantity::TensorActive,
+        Ratio,
+        Prof,
+        Double,
+        &[
+            name("DCGM_FI_PROF_PIPE_TENSOR_ACTIVE", 1004, 1.0),
+            name("DCGM_FI_PROF_TENSOR_UTIL_RATIO", 1004, 1.0),
+        ],
+    ),
+    spec(
+        Quantity::GrEngineActive,
+        Ratio,
+        Prof,
+        Double,
+        &[
+            name("DCGM_FI_PROF_GR_ENGINE_ACTIVE", 1001, 1.0),
+            name("DCGM_FI_PROF_GR_ENGINE_UTIL_RATIO", 1001, 1.0),
+        ],
+    ),
+    spec(
+        Quantity::SmActive,
+        Ratio,
+        Prof,
+        Double,
+        &[
+            name("DCGM_FI_PROF_SM_ACTIVE", 1002, 1.0),
+            name("DCGM_FI_PROF_SM_UTIL_RATIO", 1002, 1.0),
+        ],
+    ),
+    spec(
+        Quantity::SmOccupancy,
+        Ratio,
+        Prof,
+        Double,
+        &[
+            name("DCGM_FI_PROF_SM_OCCUPANCY", 1003, 1.0),
+            name("DCGM_FI_PROF_SM_OCCUPANCY_RATIO", 1003, 1.0),
+        ],
+    ),
+    spec(
+        Quantity::Fp64Active,
+        Ratio,
+        Prof,
+        Double,
+        &[
+            name("DCGM_FI_PROF_PIPE_FP64_ACTIVE", 1006, 1.0),
+            name("DCGM_FI_PROF_FP64_UTIL_RATIO", 1006, 1.0),
+        ],
+    ),
+    spec(
+        Quantity::Fp32Active,
+        Ratio,
+        Prof,
+        Double,
+        &[
+            name("DCGM_FI_PROF_PIPE_FP32_ACTIVE", 1007, 1.0),
+            name("DCGM_FI_PROF_FP32_UTIL_RATIO", 1007, 1.0),
+        ],
+    ),
+    spec(
+        Quantity::Fp16Active,
+        Ratio,
+        Prof,
+        Double,
+        &[
+            name("DCGM_FI_PROF_PIPE_FP16_ACTIVE", 1008, 1.0),
+            name("DCGM_FI_PROF_FP16_UTIL_RATIO", 1008, 1.0),
+        ],
+    ),
+    spec(
+        Quantity::HmmaActive,
+        Ratio,
+        Prof,
+        Double,
+        &[
+            name("DCGM_FI_PROF_PIPE_TENSOR_HMMA_ACTIVE", 1014, 1.0),
+            name("DCGM_FI_PROF_HMMA_UTIL_RATIO", 1014, 1.0),
+        ],
+    ),
+    spec(
+        Quantity::ImmaActive,
+        Ratio,
+        Prof,
+        Double,
+        &[
+            name("DCGM_FI_PROF_PIPE_TENSOR_IMMA_ACTIVE", 1013, 1.0),
+            name("DCGM_FI_PROF_IMMA_UTIL_RATIO", 1013, 1.0),
+        ],
+    ),
+    spec(
+        Quantity::PcieTx,
+        BytesPerSecond,
+        Prof,
+        Int64,
+        &[name("DCGM_FI_PROF_PCIE_TX_BYTES", 1009, 1.0)],
+    ),
+    spec(
+        Quantity::PcieRx,
+        BytesPerSecond,
+        Prof,
+        Int64,
+        &[name("DCGM_FI_PROF_PCIE_RX_BYTES", 1010, 1.0)],
+    ),
+    spec(
+        Quantity::NvlinkTx,
+        BytesPerSecond,
+        Prof,
+        Int64,
+        &[name("DCGM_FI_PROF_NVLINK_TX_BYTES", 1011, 1.0)],
+    ),
+    spec(
+        Quantity::NvlinkRx,
+        BytesPerSecond,
+        Prof,
+        Int64,
+        &[name("DCGM_FI_PROF_NVLINK_RX_BYTES", 1012, 1.0)],
+    ),
+    spec(
+        Quantity::C2cTx,
+        BytesPerSecond,
+        Prof,
+        Int64,
+        &[name("DCGM_FI_PROF_C2C_TX_DATA_BYTES", 1077, 1.0)],
+    ),
+    spec(
+        Quantity::C2cRx,
+        BytesPerSecond,
+        Prof,
+        Int64,
+        &[name("DCGM_FI_PROF_C2C_RX_DATA_BYTES", 1079, 1.0)],
+    ),
+    spec(
+        Quantity::NvlinkBandwidthTotal,
+        BytesPerSecond,
+        Dev,
+        Int64,
+        &[
+            name(
+                "DCGM_FI_DEV_NVLINK_BANDWIDTH_TOTAL",
+                449,
+                NVLINK_BANDWIDTH_UNIT_BYTES_PER_S,
+            ),
+            // exporter 4.9: "NVLink throughput from MB/s to bytes per second".
+            name("DCGM_FI_DEV_NVLINK_THROUGHPUT_TOTAL", 449, 1.0),
+        ],
+    ),
+    spec(
+        Quantity::SmClock,
+        ClockMhz,
+        Dev,
+        Int32,
+        &[
+            name("DCGM_FI_DEV_SM_CLOCK", 100, 1.0),
+            name("DCGM_FI_DEV_SM_CLOCK_HERTZ", 1603, 1e-6),
+        ],
+    ),
+    spec(
+        Quantity::MemClock,
+        ClockMhz,
+        Dev,
+        Int32,
+        &[
+            name("DCGM_FI_DEV_MEM_CLOCK", 101, 1.0),
+            name("DCGM_FI_DEV_MEMORY_CLOCK_HERTZ", 1604, 1e-6),
+        ],
+    ),
+    spec(
+        Quantity::MaxMemClock,
+        ClockMhz,
+        Dev,
+        Int32,
+        &[name("DCGM_FI_DEV_MAX_MEM_CLOCK", 114, 1.0)],
+    ),
+    spec(
+        Quantity::PowerUsage,
+        PowerW,
+        Dev,
+        Double,
+        &[
+            name("DCGM_FI_DEV_POWER_USAGE", 155, 1.0),
+            name("DCGM_FI_DEV_BOARD_POWER_WATTS", 155, 1.0),
+        ],
+    ),
+    spec(
+        Quantity::PowerInstant,
+        PowerW,
+        Dev,
+        Double,
+        &[
+            name("DCGM_FI_DEV_POWER_USAGE_INSTANT", 157, 1.0),
+            name("DCGM_FI_DEV_BOARD_POWER_RAW_WATTS", 157, 1.0),
+        ],
+    ),
+    spec(
+        Quantity::TotalEnergy,
+        Counter,
+        Dev,
+        Int64,
+        &[
+            name("DCGM_FI_DEV_TOTAL_ENERGY_CONSUMPTION", 156, 1e-3),
+            name("DCGM_FI_DEV_GPU_ENERGY_JOULES_TOTAL", 1611, 1.0),
+        ],
+    ),
+    spec(
+        Quantity::GpuUtil,
+        BusyFraction,
+        Dev,
+        Int32,
+        &[
+            name("DCGM_FI_DEV_GPU_UTIL", 203, 0.01),
+            name("DCGM_FI_DEV_GPU_UTIL_RATIO", 203, 1.0),
+        ],
+    ),
+    spec(
+        Quantity::MemCopyUtil,
+        BusyFraction,
+        Dev,
+        Int32,
+        &[name("DCGM_FI_DEV_MEM_COPY_UTIL", 204, 0.01)],
+    ),
 ];
 
 /// The catalog entry of a quantity.
@@ -257,13 +421,18 @@ pub fn spec_of(quantity: Quantity) -> &'static FieldSpec {
 /// Finds the quantity and name entry for an exported metric name.
 pub fn lookup(metric: &str) -> Option<(&'static FieldSpec, &'static MetricName)> {
     CATALOG.iter().find_map(|spec| {
-        spec.names.iter().find(|n| n.name == metric).map(|n| (spec, n))
+        spec.names
+            .iter()
+            .find(|n| n.name == metric)
+            .map(|n| (spec, n))
     })
 }
 
 /// Every metric name the catalog knows, for queries and scrape filtering.
 pub fn all_metric_names() -> impl Iterator<Item = &'static str> {
-    CATALOG.iter().flat_map(|spec| spec.names.iter().map(|n| n.name))
+    CATALOG
+        .iter()
+        .flat_map(|spec| spec.names.iter().map(|n| n.name))
 }
 
 #[cfg(test)]
@@ -271,19 +440,41 @@ mod tests {
     use super::*;
 
     const ALL: [Quantity; 25] = [
-        Quantity::DramActive, Quantity::TensorActive, Quantity::GrEngineActive,
-        Quantity::SmActive, Quantity::SmOccupancy, Quantity::Fp64Active, Quantity::Fp32Active,
-        Quantity::Fp16Active, Quantity::HmmaActive, Quantity::ImmaActive, Quantity::PcieTx,
-        Quantity::PcieRx, Quantity::NvlinkTx, Quantity::NvlinkRx, Quantity::C2cTx,
-        Quantity::C2cRx, Quantity::NvlinkBandwidthTotal, Quantity::SmClock, Quantity::MemClock,
-        Quantity::MaxMemClock, Quantity::PowerUsage, Quantity::PowerInstant,
-        Quantity::TotalEnergy, Quantity::GpuUtil, Quantity::MemCopyUtil,
+        Quantity::DramActive,
+        Quantity::TensorActive,
+        Quantity::GrEngineActive,
+        Quantity::SmActive,
+        Quantity::SmOccupancy,
+        Quantity::Fp64Active,
+        Quantity::Fp32Active,
+        Quantity::Fp16Active,
+        Quantity::HmmaActive,
+        Quantity::ImmaActive,
+        Quantity::PcieTx,
+        Quantity::PcieRx,
+        Quantity::NvlinkTx,
+        Quantity::NvlinkRx,
+        Quantity::C2cTx,
+        Quantity::C2cRx,
+        Quantity::NvlinkBandwidthTotal,
+        Quantity::SmClock,
+        Quantity::MemClock,
+        Quantity::MaxMemClock,
+        Quantity::PowerUsage,
+        Quantity::PowerInstant,
+        Quantity::TotalEnergy,
+        Quantity::GpuUtil,
+        Quantity::MemCopyUtil,
     ];
 
     #[test]
     fn one_entry_per_quantity_and_names_are_unique() {
         for quantity in ALL {
-            assert_eq!(CATALOG.iter().filter(|s| s.quantity == quantity).count(), 1, "{quantity:?}");
+            assert_eq!(
+                CATALOG.iter().filter(|s| s.quantity == quantity).count(),
+                1,
+                "{quantity:?}"
+            );
         }
         assert_eq!(CATALOG.len(), ALL.len());
         let mut names: Vec<_> = all_metric_names().collect();
@@ -300,14 +491,43 @@ mod tests {
         assert_eq!(spec.kind, FieldKind::BytesPerSecond);
         assert_eq!(200_000.0 * legacy.scale_to_base, 2.048e11);
         // Energy: 156 is mJ, 1611 is J.
-        assert_eq!(lookup("DCGM_FI_DEV_TOTAL_ENERGY_CONSUMPTION").unwrap().1.scale_to_base, 1e-3);
-        assert_eq!(lookup("DCGM_FI_DEV_GPU_ENERGY_JOULES_TOTAL").unwrap().1.scale_to_base, 1.0);
+        assert_eq!(
+            lookup("DCGM_FI_DEV_TOTAL_ENERGY_CONSUMPTION")
+                .unwrap()
+                .1
+                .scale_to_base,
+            1e-3
+        );
+        assert_eq!(
+            lookup("DCGM_FI_DEV_GPU_ENERGY_JOULES_TOTAL")
+                .unwrap()
+                .1
+                .scale_to_base,
+            1.0
+        );
         // GPU_UTIL percent vs ratio; SM clock MHz vs Hz (1.98e9 Hz = 1980 MHz).
-        assert_eq!(lookup("DCGM_FI_DEV_GPU_UTIL").unwrap().1.scale_to_base, 0.01);
-        assert_eq!(lookup("DCGM_FI_DEV_SM_CLOCK_HERTZ").unwrap().1.scale_to_base * 1.98e9, 1980.0);
+        assert_eq!(
+            lookup("DCGM_FI_DEV_GPU_UTIL").unwrap().1.scale_to_base,
+            0.01
+        );
+        assert_eq!(
+            lookup("DCGM_FI_DEV_SM_CLOCK_HERTZ")
+                .unwrap()
+                .1
+                .scale_to_base
+                * 1.98e9,
+            1980.0
+        );
         // PROF byte rates are gauges in B/s whatever the exporter's TYPE line says.
-        assert_eq!(lookup("DCGM_FI_PROF_NVLINK_TX_BYTES").unwrap().0.kind, FieldKind::BytesPerSecond);
-        assert_eq!(lookup("DCGM_FI_DEV_FB_USED"), None, "capacity is never a bandwidth source");
+        assert_eq!(
+            lookup("DCGM_FI_PROF_NVLINK_TX_BYTES").unwrap().0.kind,
+            FieldKind::BytesPerSecond
+        );
+        assert_eq!(
+            lookup("DCGM_FI_DEV_FB_USED"),
+            None,
+            "capacity is never a bandwidth source"
+        );
     }
 
     #[test]

@@ -34,7 +34,11 @@ pub fn median_interval_s(samples: &[Sample]) -> Option<f64> {
     }
     gaps.sort_by(f64::total_cmp);
     let mid = gaps.len() / 2;
-    Some(if gaps.len() % 2 == 1 { gaps[mid] } else { (gaps[mid - 1] + gaps[mid]) / 2.0 })
+    Some(if gaps.len() % 2 == 1 {
+        gaps[mid]
+    } else {
+        (gaps[mid - 1] + gaps[mid]) / 2.0
+    })
 }
 
 /// Turns ascending samples with distinct timestamps into the spans they describe.
@@ -49,7 +53,11 @@ pub fn to_spans(samples: &[Sample], nominal_interval_s: f64) -> Vec<Span> {
                 _ => sample.t_s - nominal_interval_s,
             };
             previous_t = Some(sample.t_s);
-            Span { start_s, end_s: sample.t_s, value: sample.value }
+            Span {
+                start_s,
+                end_s: sample.t_s,
+                value: sample.value,
+            }
         })
         .collect()
 }
@@ -100,7 +108,10 @@ pub fn integrate(spans: &[Span], start_s: f64, end_s: f64) -> WindowIntegral {
 /// The value in effect at `t_s` (the span whose `(start, end]` contains it).
 pub fn value_at(spans: &[Span], t_s: f64) -> Option<f64> {
     let index = spans.partition_point(|span| span.end_s < t_s);
-    spans.get(index).filter(|span| span.start_s < t_s).map(|span| span.value)
+    spans
+        .get(index)
+        .filter(|span| span.start_s < t_s)
+        .map(|span| span.value)
 }
 
 /// Increase of a monotonic counter over a window, with resets handled.
@@ -151,9 +162,13 @@ pub fn pair_combine(
     let combined = primary
         .iter()
         .filter_map(|sample| {
-            let nearest = nearest_sample(other, sample.t_s).filter(|o| (o.t_s - sample.t_s).abs() <= tolerance_s);
+            let nearest = nearest_sample(other, sample.t_s)
+                .filter(|o| (o.t_s - sample.t_s).abs() <= tolerance_s);
             match nearest {
-                Some(o) => Some(Sample { t_s: sample.t_s, value: combine(sample.value, o.value) }),
+                Some(o) => Some(Sample {
+                    t_s: sample.t_s,
+                    value: combine(sample.value, o.value),
+                }),
                 None => {
                     unpaired += 1;
                     None
@@ -179,7 +194,10 @@ mod tests {
     use super::*;
 
     fn samples(points: &[(f64, f64)]) -> Vec<Sample> {
-        points.iter().map(|&(t_s, value)| Sample { t_s, value }).collect()
+        points
+            .iter()
+            .map(|&(t_s, value)| Sample { t_s, value })
+            .collect()
     }
 
     #[test]
@@ -187,7 +205,10 @@ mod tests {
         // Samples every 10 s at t = 10, 20, 30, 40 with values 0.2, 0.4, 0.6, 0.8.
         // Spans: (0,10]=0.2, (10,20]=0.4, (20,30]=0.6, (30,40]=0.8.
         // Window [15, 35]: 5 s of 0.4 + 10 s of 0.6 + 5 s of 0.8 = 2 + 6 + 4 = 12 over 20 s.
-        let spans = to_spans(&samples(&[(10.0, 0.2), (20.0, 0.4), (30.0, 0.6), (40.0, 0.8)]), 10.0);
+        let spans = to_spans(
+            &samples(&[(10.0, 0.2), (20.0, 0.4), (30.0, 0.6), (40.0, 0.8)]),
+            10.0,
+        );
         let result = integrate(&spans, 15.0, 35.0);
         assert!((result.integral - 12.0).abs() < 1e-12);
         assert_eq!(result.covered_s, 20.0);

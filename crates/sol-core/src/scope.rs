@@ -62,7 +62,9 @@ impl PartialEq for LabelMatcher {
 #[non_exhaustive]
 pub enum ScopeError {
     /// An item of `--selector` is not `name=value`, `name!=value`, `name=~regex` or `name!~regex`.
-    #[error("selector item `{0}` is not `name=value`, `name!=value`, `name=~regex` or `name!~regex`")]
+    #[error(
+        "selector item `{0}` is not `name=value`, `name!=value`, `name=~regex` or `name!~regex`"
+    )]
     BadItem(String),
     /// The label name is not a Prometheus label name.
     #[error("selector label `{0}` is not a valid label name ([a-zA-Z_][a-zA-Z0-9_]*)")]
@@ -86,14 +88,21 @@ impl LabelMatcher {
             return Err(ScopeError::BadLabelName(name.to_string()));
         }
         let regex = match op {
-            MatchOp::Re | MatchOp::Nre => Some(Regex::new(&format!("^(?:{value})$")).map_err(|e| ScopeError::BadRegex {
-                name: name.to_string(),
-                value: value.to_string(),
-                reason: e.to_string(),
-            })?),
+            MatchOp::Re | MatchOp::Nre => Some(Regex::new(&format!("^(?:{value})$")).map_err(
+                |e| ScopeError::BadRegex {
+                    name: name.to_string(),
+                    value: value.to_string(),
+                    reason: e.to_string(),
+                },
+            )?),
             MatchOp::Eq | MatchOp::Ne => None,
         };
-        Ok(LabelMatcher { name: name.to_string(), op, value: value.to_string(), regex })
+        Ok(LabelMatcher {
+            name: name.to_string(),
+            op,
+            value: value.to_string(),
+            regex,
+        })
     }
 
     fn value_matches(&self, value: &str) -> bool {
@@ -107,7 +116,10 @@ impl LabelMatcher {
     /// `exported_name`). An absent label reads as the empty string, as in PromQL.
     pub fn matches(&self, labels: &Labels) -> bool {
         let plain = labels.get(&self.name).map(String::as_str).unwrap_or("");
-        let exported = labels.get(&format!("exported_{}", self.name)).map(String::as_str).unwrap_or("");
+        let exported = labels
+            .get(&format!("exported_{}", self.name))
+            .map(String::as_str)
+            .unwrap_or("");
         match self.op {
             MatchOp::Eq | MatchOp::Re => self.value_matches(plain) || self.value_matches(exported),
             MatchOp::Ne | MatchOp::Nre => {
@@ -118,7 +130,11 @@ impl LabelMatcher {
     }
 
     fn promql(&self, label: &str) -> String {
-        format!("{label}{}\"{}\"", self.op.symbol(), escape_promql_string(&self.value))
+        format!(
+            "{label}{}\"{}\"",
+            self.op.symbol(),
+            escape_promql_string(&self.value)
+        )
     }
 }
 
@@ -184,7 +200,10 @@ pub struct Scope {
 impl Scope {
     /// Whether nothing restricts the scope.
     pub fn is_unrestricted(&self) -> bool {
-        self.namespace.is_none() && self.selector.is_empty() && self.hosts.is_empty() && self.gpu_uuids.is_empty()
+        self.namespace.is_none()
+            && self.selector.is_empty()
+            && self.hosts.is_empty()
+            && self.gpu_uuids.is_empty()
     }
 
     /// Whether a series belongs to the scope.
@@ -193,16 +212,24 @@ impl Scope {
             labels.get("namespace") == Some(ns) || labels.get("exported_namespace") == Some(ns)
         });
         let host_ok = self.hosts.is_empty()
-            || HOST_LABELS.iter().any(|l| labels.get(*l).is_some_and(|h| self.hosts.contains(h)));
+            || HOST_LABELS
+                .iter()
+                .any(|l| labels.get(*l).is_some_and(|h| self.hosts.contains(h)));
         let uuid_ok = self.gpu_uuids.is_empty()
-            || UUID_LABELS.iter().any(|l| labels.get(*l).is_some_and(|u| self.gpu_uuids.contains(u)));
+            || UUID_LABELS
+                .iter()
+                .any(|l| labels.get(*l).is_some_and(|u| self.gpu_uuids.contains(u)));
         namespace_ok && host_ok && uuid_ok && self.selector.iter().all(|m| m.matches(labels))
     }
 
     /// The selector text the seed's `pod_label_selector` field holds (`k=v,...`), if any.
     pub fn selector_text(&self) -> Option<String> {
         (!self.selector.is_empty()).then(|| {
-            self.selector.iter().map(|m| format!("{}{}{}", m.name, m.op.symbol(), m.value)).collect::<Vec<_>>().join(",")
+            self.selector
+                .iter()
+                .map(|m| format!("{}{}{}", m.name, m.op.symbol(), m.value))
+                .collect::<Vec<_>>()
+                .join(",")
         })
     }
 
@@ -214,34 +241,78 @@ impl Scope {
         let mut branch = |options: Vec<String>| {
             alternatives = alternatives
                 .iter()
-                .flat_map(|base| options.iter().map(move |o| base.iter().cloned().chain([o.clone()]).collect()))
+                .flat_map(|base| {
+                    options
+                        .iter()
+                        .map(move |o| base.iter().cloned().chain([o.clone()]).collect())
+                })
                 .collect();
         };
         if let Some(ns) = &self.namespace {
             let value = escape_promql_string(ns);
-            branch(vec![format!("namespace=\"{value}\""), format!("exported_namespace=\"{value}\"")]);
+            branch(vec![
+                format!("namespace=\"{value}\""),
+                format!("exported_namespace=\"{value}\""),
+            ]);
         }
         for matcher in &self.selector {
             match matcher.op {
                 MatchOp::Eq | MatchOp::Re => {
-                    branch(vec![matcher.promql(&matcher.name), matcher.promql(&format!("exported_{}", matcher.name))]);
+                    branch(vec![
+                        matcher.promql(&matcher.name),
+                        matcher.promql(&format!("exported_{}", matcher.name)),
+                    ]);
                 }
                 MatchOp::Ne | MatchOp::Nre => {
-                    branch(vec![format!("{},{}", matcher.promql(&matcher.name), matcher.promql(&format!("exported_{}", matcher.name)))]);
+                    branch(vec![format!(
+                        "{},{}",
+                        matcher.promql(&matcher.name),
+                        matcher.promql(&format!("exported_{}", matcher.name))
+                    )]);
                 }
             }
         }
         if !self.hosts.is_empty() {
-            let pattern = escape_promql_string(&self.hosts.iter().map(|h| regex::escape(h)).collect::<Vec<_>>().join("|"));
-            branch(HOST_LABELS.iter().map(|l| format!("{l}=~\"{pattern}\"")).collect());
+            let pattern = escape_promql_string(
+                &self
+                    .hosts
+                    .iter()
+                    .map(|h| regex::escape(h))
+                    .collect::<Vec<_>>()
+                    .join("|"),
+            );
+            branch(
+                HOST_LABELS
+                    .iter()
+                    .map(|l| format!("{l}=~\"{pattern}\""))
+                    .collect(),
+            );
         }
         if !self.gpu_uuids.is_empty() {
-            let pattern = escape_promql_string(&self.gpu_uuids.iter().map(|u| regex::escape(u)).collect::<Vec<_>>().join("|"));
-            branch(UUID_LABELS.iter().map(|l| format!("{l}=~\"{pattern}\"")).collect());
+            let pattern = escape_promql_string(
+                &self
+                    .gpu_uuids
+                    .iter()
+                    .map(|u| regex::escape(u))
+                    .collect::<Vec<_>>()
+                    .join("|"),
+            );
+            branch(
+                UUID_LABELS
+                    .iter()
+                    .map(|l| format!("{l}=~\"{pattern}\""))
+                    .collect(),
+            );
         }
         alternatives
             .into_iter()
-            .map(|items| if items.is_empty() { metric.to_string() } else { format!("{metric}{{{}}}", items.join(",")) })
+            .map(|items| {
+                if items.is_empty() {
+                    metric.to_string()
+                } else {
+                    format!("{metric}{{{}}}", items.join(","))
+                }
+            })
             .collect()
     }
 }
@@ -251,54 +322,98 @@ mod tests {
     use super::*;
 
     fn labels(pairs: &[(&str, &str)]) -> Labels {
-        pairs.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect()
+        pairs
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect()
     }
 
     #[test]
     fn namespace_matches_either_spelling() {
-        let scope = Scope { namespace: Some("inference".into()), ..Scope::default() };
+        let scope = Scope {
+            namespace: Some("inference".into()),
+            ..Scope::default()
+        };
         assert!(scope.matches(&labels(&[("namespace", "inference")])));
         // ServiceMonitor with honorLabels: false — the workload namespace is exported_namespace.
-        assert!(scope.matches(&labels(&[("namespace", "gpu-operator"), ("exported_namespace", "inference")])));
+        assert!(scope.matches(&labels(&[
+            ("namespace", "gpu-operator"),
+            ("exported_namespace", "inference")
+        ])));
         assert!(!scope.matches(&labels(&[("namespace", "gpu-operator")])));
     }
 
     #[test]
     fn selector_items_all_apply_and_are_not_dropped() {
-        let scope = Scope { selector: parse_selector("pod=~vllm-.*, container!=sidecar").unwrap(), ..Scope::default() };
-        assert!(scope.matches(&labels(&[("exported_pod", "vllm-0"), ("container", "main")])));
+        let scope = Scope {
+            selector: parse_selector("pod=~vllm-.*, container!=sidecar").unwrap(),
+            ..Scope::default()
+        };
+        assert!(scope.matches(&labels(&[
+            ("exported_pod", "vllm-0"),
+            ("container", "main")
+        ])));
         assert!(!scope.matches(&labels(&[("pod", "vllm-0"), ("container", "sidecar")])));
         assert!(!scope.matches(&labels(&[("pod", "other")])));
-        assert_eq!(scope.selector_text().as_deref(), Some("pod=~vllm-.*,container!=sidecar"));
+        assert_eq!(
+            scope.selector_text().as_deref(),
+            Some("pod=~vllm-.*,container!=sidecar")
+        );
     }
 
     #[test]
     fn bad_selectors_are_refused() {
-        assert_eq!(parse_selector("justaword").unwrap_err(), ScopeError::BadItem("justaword".into()));
-        assert!(matches!(parse_selector("1pod=x"), Err(ScopeError::BadLabelName(_))));
-        assert!(matches!(parse_selector("pod=~(unclosed"), Err(ScopeError::BadRegex { .. })));
+        assert_eq!(
+            parse_selector("justaword").unwrap_err(),
+            ScopeError::BadItem("justaword".into())
+        );
+        assert!(matches!(
+            parse_selector("1pod=x"),
+            Err(ScopeError::BadLabelName(_))
+        ));
+        assert!(matches!(
+            parse_selector("pod=~(unclosed"),
+            Err(ScopeError::BadRegex { .. })
+        ));
     }
 
     #[test]
     fn promql_escapes_hostile_values_and_expands_spellings() {
-        let scope = Scope { namespace: Some("a\"} or vector(1) #\\".into()), ..Scope::default() };
+        let scope = Scope {
+            namespace: Some("a\"} or vector(1) #\\".into()),
+            ..Scope::default()
+        };
         let selectors = scope.promql_selectors("DCGM_FI_PROF_DRAM_ACTIVE");
         assert_eq!(
             selectors,
             vec![
                 r#"DCGM_FI_PROF_DRAM_ACTIVE{namespace="a\"} or vector(1) #\\"}"#.to_string(),
-                r#"DCGM_FI_PROF_DRAM_ACTIVE{exported_namespace="a\"} or vector(1) #\\"}"#.to_string(),
+                r#"DCGM_FI_PROF_DRAM_ACTIVE{exported_namespace="a\"} or vector(1) #\\"}"#
+                    .to_string(),
             ]
         );
         // Hosts become an anchored alternation with regex metacharacters escaped.
-        let hosts = Scope { hosts: vec!["n1.example".into()], ..Scope::default() };
-        assert_eq!(hosts.promql_selectors("M")[0], r#"M{Hostname=~"n1\\.example"}"#);
-        assert_eq!(Scope::default().promql_selectors("M"), vec!["M".to_string()]);
+        let hosts = Scope {
+            hosts: vec!["n1.example".into()],
+            ..Scope::default()
+        };
+        assert_eq!(
+            hosts.promql_selectors("M")[0],
+            r#"M{Hostname=~"n1\\.example"}"#
+        );
+        assert_eq!(
+            Scope::default().promql_selectors("M"),
+            vec!["M".to_string()]
+        );
     }
 
     #[test]
     fn hosts_and_uuids_filter() {
-        let scope = Scope { hosts: vec!["n2".into()], gpu_uuids: vec!["GPU-b".into()], ..Scope::default() };
+        let scope = Scope {
+            hosts: vec!["n2".into()],
+            gpu_uuids: vec!["GPU-b".into()],
+            ..Scope::default()
+        };
         assert!(scope.matches(&labels(&[("hostname", "n2"), ("UUID", "GPU-b")])));
         assert!(!scope.matches(&labels(&[("Hostname", "n1"), ("UUID", "GPU-b")])));
     }

@@ -48,7 +48,13 @@ impl SteadyState {
 
 /// Detects the steady span of `points` (`[t_s, value]`, ascending, absolute epoch seconds) in the
 /// window `[start_s, end_s]`; each point's value covers the `interval_s` before it.
-pub fn detect(points: &[[f64; 2]], start_s: f64, end_s: f64, interval_s: f64, signal: &str) -> SteadyState {
+pub fn detect(
+    points: &[[f64; 2]],
+    start_s: f64,
+    end_s: f64,
+    interval_s: f64,
+    signal: &str,
+) -> SteadyState {
     let method = format!(
         "span from the first to the last scrape whose workload mean of {signal} reaches {:.0} % of its plateau (median of the middle half of the window)",
         STEADY_THRESHOLD_OF_PLATEAU * 100.0
@@ -64,19 +70,34 @@ pub fn detect(points: &[[f64; 2]], start_s: f64, end_s: f64, interval_s: f64, si
         unsteady: false,
         summary,
     };
-    let inside: Vec<[f64; 2]> = points.iter().copied().filter(|p| p[0] > start_s && p[0] <= end_s + interval_s * 0.5).collect();
+    let inside: Vec<[f64; 2]> = points
+        .iter()
+        .copied()
+        .filter(|p| p[0] > start_s && p[0] <= end_s + interval_s * 0.5)
+        .collect();
     if inside.len() < MIN_SAMPLES {
-        return not_detected(format!("only {} samples of {signal} in the window (need {MIN_SAMPLES})", inside.len()));
+        return not_detected(format!(
+            "only {} samples of {signal} in the window (need {MIN_SAMPLES})",
+            inside.len()
+        ));
     }
     let quarter = (end_s - start_s) / 4.0;
-    let mut middle: Vec<f64> = inside.iter().filter(|p| p[0] >= start_s + quarter && p[0] <= end_s - quarter).map(|p| p[1]).collect();
+    let mut middle: Vec<f64> = inside
+        .iter()
+        .filter(|p| p[0] >= start_s + quarter && p[0] <= end_s - quarter)
+        .map(|p| p[1])
+        .collect();
     if middle.is_empty() {
-        return not_detected(format!("no samples of {signal} in the middle half of the window"));
+        return not_detected(format!(
+            "no samples of {signal} in the middle half of the window"
+        ));
     }
     middle.sort_by(f64::total_cmp);
     let plateau = middle[middle.len() / 2];
     if plateau <= 0.0 {
-        return not_detected(format!("{signal} is idle over the middle of the window: no plateau"));
+        return not_detected(format!(
+            "{signal} is idle over the middle of the window: no plateau"
+        ));
     }
     let threshold = STEADY_THRESHOLD_OF_PLATEAU * plateau;
     let (Some(first), Some(last)) = (
@@ -87,7 +108,10 @@ pub fn detect(points: &[[f64; 2]], start_s: f64, end_s: f64, interval_s: f64, si
     };
     let span_start_s = (inside[first][0] - interval_s).max(start_s);
     let span_end_s = inside[last][0].min(end_s);
-    let dips = inside[first..=last].iter().filter(|p| p[1] < threshold).count();
+    let dips = inside[first..=last]
+        .iter()
+        .filter(|p| p[1] < threshold)
+        .count();
     let span_samples = last - first + 1;
     let unsteady = dips as f64 > MAX_DIP_SHARE * span_samples as f64;
     let trimmed_s = (span_start_s - start_s) + (end_s - span_end_s);
@@ -118,7 +142,11 @@ mod tests {
     use super::*;
 
     fn points(values: &[f64], t0: f64, step: f64) -> Vec<[f64; 2]> {
-        values.iter().enumerate().map(|(i, v)| [t0 + step * (i as f64 + 1.0), *v]).collect()
+        values
+            .iter()
+            .enumerate()
+            .map(|(i, v)| [t0 + step * (i as f64 + 1.0), *v])
+            .collect()
     }
 
     #[test]
@@ -128,7 +156,11 @@ mod tests {
         // plateau 0.6 up to t=50; a 10 s drain: (50,55] → 0.45, (55,60] → 0.15.
         // Threshold 0.85 × 0.6 = 0.51: first sample ≥ 0.51 is t=20 → span starts 15;
         // last is t=50 → span ends 50.
-        let pts = points(&[0.1, 0.3, 0.5, 0.6, 0.6, 0.6, 0.6, 0.6, 0.6, 0.6, 0.45, 0.15], 0.0, 5.0);
+        let pts = points(
+            &[0.1, 0.3, 0.5, 0.6, 0.6, 0.6, 0.6, 0.6, 0.6, 0.6, 0.45, 0.15],
+            0.0,
+            5.0,
+        );
         let steady = detect(&pts, 0.0, 60.0, 5.0, "DramActive");
         assert!(steady.detected);
         assert_eq!((steady.start_s, steady.end_s), (15.0, 50.0));
@@ -160,7 +192,11 @@ mod tests {
         // Alternating 0.6 / 0.2: median of the middle half is 0.6 (upper middle of 6 values
         // 0.2,0.2,0.2,0.6,0.6,0.6 → index 3 → 0.6); threshold 0.51; span t=5..55 holds 11
         // samples of which 5 are 0.2 → 5 > 0.2 × 11 = 2.2 → unsteady.
-        let pts = points(&[0.6, 0.2, 0.6, 0.2, 0.6, 0.2, 0.6, 0.2, 0.6, 0.2, 0.6, 0.2], 0.0, 5.0);
+        let pts = points(
+            &[0.6, 0.2, 0.6, 0.2, 0.6, 0.2, 0.6, 0.2, 0.6, 0.2, 0.6, 0.2],
+            0.0,
+            5.0,
+        );
         let steady = detect(&pts, 0.0, 60.0, 5.0, "DramActive");
         assert!(steady.unsteady);
         assert_eq!(steady.dips, 5);

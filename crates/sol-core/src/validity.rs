@@ -83,21 +83,48 @@ mod tests {
             verdict("DCGM_FI_PROF_DRAM_ACTIVE", 140_737_488_355_328.0),
             Verdict::Reject(Rejection::BlankSentinel)
         );
-        assert_eq!(verdict("DCGM_FI_PROF_DRAM_ACTIVE", f64::NAN), Verdict::Reject(Rejection::NotFinite));
-        assert_eq!(verdict("DCGM_FI_DEV_GPU_UTIL", 4_294_967_295.0), Verdict::Reject(Rejection::BlankSentinel));
+        assert_eq!(
+            verdict("DCGM_FI_PROF_DRAM_ACTIVE", f64::NAN),
+            Verdict::Reject(Rejection::NotFinite)
+        );
+        assert_eq!(
+            verdict("DCGM_FI_DEV_GPU_UTIL", 4_294_967_295.0),
+            Verdict::Reject(Rejection::BlankSentinel)
+        );
     }
 
     #[test]
     fn ranges_per_kind() {
-        assert_eq!(verdict("DCGM_FI_PROF_DRAM_ACTIVE", 1.2), Verdict::Clamped(1.0));
-        assert_eq!(verdict("DCGM_FI_PROF_DRAM_ACTIVE", 1.6), Verdict::Reject(Rejection::OutOfRange));
-        assert_eq!(verdict("DCGM_FI_PROF_DRAM_ACTIVE", -0.1), Verdict::Reject(Rejection::OutOfRange));
+        assert_eq!(
+            verdict("DCGM_FI_PROF_DRAM_ACTIVE", 1.2),
+            Verdict::Clamped(1.0)
+        );
+        assert_eq!(
+            verdict("DCGM_FI_PROF_DRAM_ACTIVE", 1.6),
+            Verdict::Reject(Rejection::OutOfRange)
+        );
+        assert_eq!(
+            verdict("DCGM_FI_PROF_DRAM_ACTIVE", -0.1),
+            Verdict::Reject(Rejection::OutOfRange)
+        );
         // 101 % busy is impossible; 100 % is 1.0 as a fraction.
-        assert_eq!(verdict("DCGM_FI_DEV_GPU_UTIL", 101.0), Verdict::Reject(Rejection::OutOfRange));
+        assert_eq!(
+            verdict("DCGM_FI_DEV_GPU_UTIL", 101.0),
+            Verdict::Reject(Rejection::OutOfRange)
+        );
         assert_eq!(verdict("DCGM_FI_DEV_GPU_UTIL", 100.0), Verdict::Keep(1.0));
-        assert_eq!(verdict("DCGM_FI_DEV_SM_CLOCK", 0.0), Verdict::Reject(Rejection::OutOfRange));
-        assert_eq!(verdict("DCGM_FI_PROF_NVLINK_RX_BYTES", -5.0), Verdict::Reject(Rejection::OutOfRange));
+        assert_eq!(
+            verdict("DCGM_FI_DEV_SM_CLOCK", 0.0),
+            Verdict::Reject(Rejection::OutOfRange)
+        );
+        assert_eq!(
+            verdict("DCGM_FI_PROF_NVLINK_RX_BYTES", -5.0),
+            Verdict::Reject(Rejection::OutOfRange)
+        );
         // mJ → J: 5 551 899 580 mJ = 5 551 899.58 J.
-        assert_eq!(verdict("DCGM_FI_DEV_TOTAL_ENERGY_CONSUMPTION", 5_551_899_580.0), Verdict::Keep(5_551_899.58));
+        assert_eq!(
+            verdict("DCGM_FI_DEV_TOTAL_ENERGY_CONSUMPTION", 5_551_899_580.0),
+            Verdict::Keep(5_551_899.58)
+        );
     }
 }

@@ -1,2 +1,17 @@
-//! I/O edges of `dcgm-sol`: campaign layout and path confinement, atomic writes, and the
-//! file-backed metric sources. Everything computed comes from `sol-core`.
+//! I/O edges of `dcgm-sol`: campaign layout and path confinement, atomic writes, file reading
+//! with errors that name the file, and the file-backed metric source (recorded scrapes).
+//! Everything computed comes from `sol-core`.
+
+mod atomic;
+mod campaign;
+mod ceilings_file;
+mod read;
+mod recorded;
+
+pub use atomic::write_atomic;
+pub use campaign::{
+    CampaignDir, CellDir, LayoutError, OUTPUT_CORRELATION, OUTPUT_FROZEN, SCRAPES_FILE,
+};
+pub use ceilings_file::{CeilingsChoice, load_ceilings};
+pub use read::{InputError, read_text};
+pub use recorded::{RecordedScrapes, SourceError, load_recorded_scrapes};

@@ -4,6 +4,7 @@
 //! Pure: the caller reads the file and passes its name and text, and resolves the timezone for
 //! naive local times. The format is recognised by content, never by file name.
 
+mod atlas;
 mod context_keys;
 mod guidellm;
 mod json_fields;
@@ -11,6 +12,8 @@ mod local_time;
 mod perfbench;
 mod sniff;
 mod vllm;
+
+pub use atlas::{AtlasRecord, read_atlas};
 
 use std::fmt;
 

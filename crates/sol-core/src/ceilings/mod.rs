@@ -36,6 +36,12 @@ pub use precision::{Precision, precision_from_quant};
 pub use render::{render_list, render_row};
 pub use tensor_choice::TensorPeakChoice;
 
+/// The role a peak key implies by its name alone (`nvlink5_tbps` → NVLink), so a seed key can be
+/// resolved on another generation's row.
+pub fn role_of_peak_key(key: &str) -> Option<PeakRole> {
+    role::role_from_key(key).map(|(role, _)| role)
+}
+
 /// The ceilings in force: hardware rows (top layer first), the file-level settings, the source
 /// descriptions, and the warnings of every file read.
 #[derive(Debug, Clone, PartialEq, Serialize)]

@@ -48,7 +48,11 @@ pub struct ActivityMeasurement {
     pub per_gpu: Vec<GpuActivity>,
 }
 
-pub(super) fn measure_activity(assembly: &Assembly, window: &Window, interval_s: f64) -> Vec<ActivityMeasurement> {
+pub(super) fn measure_activity(
+    assembly: &Assembly,
+    window: &Window,
+    interval_s: f64,
+) -> Vec<ActivityMeasurement> {
     ACTIVITY_QUANTITIES
         .iter()
         .filter_map(|&quantity| {

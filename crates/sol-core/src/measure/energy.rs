@@ -59,23 +59,56 @@ pub struct EnergyMeasurement {
     pub notes: Vec<String>,
 }
 
-pub(super) fn measure_energy(assembly: &Assembly, window: &Window, interval_s: f64) -> EnergyMeasurement {
+pub(super) fn measure_energy(
+    assembly: &Assembly,
+    window: &Window,
+    interval_s: f64,
+) -> EnergyMeasurement {
     let (span_s, span_source) = match window.full_span_s {
-        Some(span) => (span, "bench full span (warm-up and drain included)".to_string()),
-        None => ([window.start_s, window.end_s], "measurement window".to_string()),
+        Some(span) => (
+            span,
+            "bench full span (warm-up and drain included)".to_string(),
+        ),
+        None => (
+            [window.start_s, window.end_s],
+            "measurement window".to_string(),
+        ),
     };
     let mut notes = Vec::new();
-    let per_gpu = assembly.gpus.iter().map(|gpu| gpu_energy(gpu, window, span_s, interval_s, &mut notes)).collect();
-    EnergyMeasurement { span_s, span_source, per_gpu, notes }
+    let per_gpu = assembly
+        .gpus
+        .iter()
+        .map(|gpu| gpu_energy(gpu, window, span_s, interval_s, &mut notes))
+        .collect();
+    EnergyMeasurement {
+        span_s,
+        span_source,
+        per_gpu,
+        notes,
+    }
 }
 
-fn gpu_energy(gpu: &GpuSamples, window: &Window, span_s: [f64; 2], interval_s: f64, notes: &mut Vec<String>) -> GpuEnergy {
+fn gpu_energy(
+    gpu: &GpuSamples,
+    window: &Window,
+    span_s: [f64; 2],
+    interval_s: f64,
+    notes: &mut Vec<String>,
+) -> GpuEnergy {
     let name = gpu.key.display_name();
     let span_len_s = span_s[1] - span_s[0];
-    let power = gpu.quantities.get(&Quantity::PowerUsage).or_else(|| gpu.quantities.get(&Quantity::PowerInstant));
+    let power = gpu
+        .quantities
+        .get(&Quantity::PowerUsage)
+        .or_else(|| gpu.quantities.get(&Quantity::PowerInstant));
     let power_spans = power.map(|s| to_spans(s, median_interval_s(s).unwrap_or(interval_s)));
-    let mean_power_w = power_spans.as_ref().and_then(|s| integrate(s, window.start_s, window.end_s).mean());
-    let from_power = power_spans.as_ref().map(|s| integrate(s, span_s[0], span_s[1])).filter(|r| r.covered_s > 0.0);
+    let mean_power_w = power_spans
+        .as_ref()
+        .and_then(|s| integrate(s, window.start_s, window.end_s).mean());
+    let from_power = power_spans
+        .as_ref()
+        .map(|s| integrate(s, span_s[0], span_s[1]))
+        .filter(|r| r.covered_s > 0.0);
     let from_counter = gpu
         .quantities
         .get(&Quantity::TotalEnergy)
@@ -87,10 +120,20 @@ fn gpu_energy(gpu: &GpuSamples, window: &Window, span_s: [f64; 2], interval_s: f
     }
     let counter_j = from_counter
         .filter(|c| c.covered_s >= MIN_ENERGY_COVERAGE * span_len_s)
-        .map(|c| (c.increase * span_len_s / c.covered_s, c.covered_s / span_len_s));
+        .map(|c| {
+            (
+                c.increase * span_len_s / c.covered_s,
+                c.covered_s / span_len_s,
+            )
+        });
     let power_j = from_power
         .filter(|p| p.covered_s >= MIN_ENERGY_COVERAGE * span_len_s)
-        .map(|p| (p.integral * span_len_s / p.covered_s, p.covered_s / span_len_s));
+        .map(|p| {
+            (
+                p.integral * span_len_s / p.covered_s,
+                p.covered_s / span_len_s,
+            )
+        });
     if let (Some((counter, _)), Some((integral, _))) = (counter_j, power_j)
         && counter > 0.0
         && ((counter - integral) / counter).abs() > CROSS_CHECK_TOLERANCE
@@ -104,17 +147,32 @@ fn gpu_energy(gpu: &GpuSamples, window: &Window, span_s: [f64; 2], interval_s: f
         (Some((j, coverage)), _) => (Some(j), Some(EnergySource::Counter), coverage),
         (None, Some((j, coverage))) => {
             if gpu.quantities.contains_key(&Quantity::TotalEnergy) {
-                notes.push(format!("{name}: energy counter covers too little of the span; ∫power used"));
+                notes.push(format!(
+                    "{name}: energy counter covers too little of the span; ∫power used"
+                ));
             }
             (Some(j), Some(EnergySource::PowerIntegral), coverage)
         }
         (None, None) => {
-            notes.push(format!("{name}: no energy counter or power covering {:.0} % of the span", MIN_ENERGY_COVERAGE * 100.0));
+            notes.push(format!(
+                "{name}: no energy counter or power covering {:.0} % of the span",
+                MIN_ENERGY_COVERAGE * 100.0
+            ));
             (None, None, 0.0)
         }
     };
     if energy_coverage > 0.0 && energy_coverage < 1.0 - 1e-9 {
-        notes.push(format!("{name}: energy extrapolated over the {:.1} % of the span not covered", (1.0 - energy_coverage) * 100.0));
+        notes.push(format!(
+            "{name}: energy extrapolated over the {:.1} % of the span not covered",
+            (1.0 - energy_coverage) * 100.0
+        ));
     }
-    GpuEnergy { gpu: gpu.key.clone(), mean_power_w, energy_j, energy_source, energy_coverage, counter_resets }
+    GpuEnergy {
+        gpu: gpu.key.clone(),
+        mean_power_w,
+        energy_j,
+        energy_source,
+        energy_coverage,
+        counter_resets,
+    }
 }

@@ -103,12 +103,32 @@ pub fn measure(input: &MeasureInput) -> Measurement {
 
     let mut resources: Vec<ResourceMeasurement> = Resource::ALL
         .iter()
-        .map(|&r| resource::measure_full(r, assembly, window, interval_s, gpus_expected.n_gpus, &invalid_prof_gpus))
+        .map(|&r| {
+            resource::measure_full(
+                r,
+                assembly,
+                window,
+                interval_s,
+                gpus_expected.n_gpus,
+                &invalid_prof_gpus,
+            )
+        })
         .collect();
-    let steady_state = detect_steady(&resources, &activity_points(assembly, window, interval_s), window, interval_s);
+    let steady_state = detect_steady(
+        &resources,
+        &activity_points(assembly, window, interval_s),
+        window,
+        interval_s,
+    );
     if steady_state.detected {
         for measured in &mut resources {
-            resource::measure_steady(measured, assembly, &steady_state, interval_s, &invalid_prof_gpus);
+            resource::measure_steady(
+                measured,
+                assembly,
+                &steady_state,
+                interval_s,
+                &invalid_prof_gpus,
+            );
         }
     }
     let activity = activity::measure_activity(assembly, window, interval_s);
@@ -120,7 +140,11 @@ pub fn measure(input: &MeasureInput) -> Measurement {
         gpus_seen: assembly
             .gpus
             .iter()
-            .map(|g| GpuInfo { key: g.key.clone(), gpu_index: g.gpu_index.clone(), model_name: g.model_name.clone() })
+            .map(|g| GpuInfo {
+                key: g.key.clone(),
+                gpu_index: g.gpu_index.clone(),
+                model_name: g.model_name.clone(),
+            })
             .collect(),
         resources,
         activity,
@@ -148,7 +172,11 @@ fn cell_interval_s(assembly: &Assembly) -> Option<f64> {
     Some(medians[medians.len() / 2])
 }
 
-fn expectation(seen: usize, expected: Option<(u32, String)>, notes: &mut Vec<String>) -> GpuExpectation {
+fn expectation(
+    seen: usize,
+    expected: Option<(u32, String)>,
+    notes: &mut Vec<String>,
+) -> GpuExpectation {
     let seen = u32::try_from(seen).unwrap_or(u32::MAX);
     match expected {
         Some((expected, source)) => {
@@ -157,26 +185,48 @@ fn expectation(seen: usize, expected: Option<(u32, String)>, notes: &mut Vec<Str
                     "{seen} GPUs in scope but {expected} expected ({source}): the scope holds GPUs outside the deployment — narrow it with --host/--gpu-uuid/--selector; the denominator uses {seen}"
                 ));
             }
-            GpuExpectation { n_gpus: expected.max(seen), expected, source }
+            GpuExpectation {
+                n_gpus: expected.max(seen),
+                expected,
+                source,
+            }
         }
         None => {
             notes.push(format!(
                 "expected GPU count unknown (no --n-gpus, no tensor-parallel degree in the bench context): using the {seen} GPUs seen, so a missing GPU cannot be detected"
             ));
-            GpuExpectation { n_gpus: seen, expected: seen, source: "GPUs seen (no expectation given)".to_string() }
+            GpuExpectation {
+                n_gpus: seen,
+                expected: seen,
+                source: "GPUs seen (no expectation given)".to_string(),
+            }
         }
     }
 }
 
 /// Signals for steady-state detection, best first: HBM activity, then engine/SM activity, then
 /// busy share, then power.
-const STEADY_SIGNALS: [Quantity; 5] =
-    [Quantity::DramActive, Quantity::GrEngineActive, Quantity::SmActive, Quantity::GpuUtil, Quantity::PowerUsage];
+const STEADY_SIGNALS: [Quantity; 5] = [
+    Quantity::DramActive,
+    Quantity::GrEngineActive,
+    Quantity::SmActive,
+    Quantity::GpuUtil,
+    Quantity::PowerUsage,
+];
 
-fn activity_points(assembly: &Assembly, window: &Window, interval_s: f64) -> Vec<(Quantity, Vec<[f64; 2]>)> {
+fn activity_points(
+    assembly: &Assembly,
+    window: &Window,
+    interval_s: f64,
+) -> Vec<(Quantity, Vec<[f64; 2]>)> {
     STEADY_SIGNALS
         .iter()
-        .map(|&q| (q, timeseries::workload_points(assembly, q, window, interval_s)))
+        .map(|&q| {
+            (
+                q,
+                timeseries::workload_points(assembly, q, window, interval_s),
+            )
+        })
         .filter(|(_, points)| !points.is_empty())
         .collect()
 }
@@ -188,10 +238,20 @@ fn detect_steady(
     interval_s: f64,
 ) -> SteadyState {
     // The HBM row's own series is the preferred signal when it is PROF.
-    let hbm_is_prof = resources.iter().any(|r| r.resource == Resource::Hbm && r.tier == Tier::Prof);
-    let chosen = signals.iter().find(|(q, _)| *q != Quantity::DramActive || hbm_is_prof);
+    let hbm_is_prof = resources
+        .iter()
+        .any(|r| r.resource == Resource::Hbm && r.tier == Tier::Prof);
+    let chosen = signals
+        .iter()
+        .find(|(q, _)| *q != Quantity::DramActive || hbm_is_prof);
     match chosen {
-        Some((quantity, points)) => steady::detect(points, window.start_s, window.end_s, interval_s, &format!("{quantity:?}")),
+        Some((quantity, points)) => steady::detect(
+            points,
+            window.start_s,
+            window.end_s,
+            interval_s,
+            &format!("{quantity:?}"),
+        ),
         None => steady::detect(&[], window.start_s, window.end_s, interval_s, "none"),
     }
 }

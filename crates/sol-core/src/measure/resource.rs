@@ -5,7 +5,9 @@ use serde::{Deserialize, Serialize};
 use super::timeseries::{points_from_spans, relative_to};
 use crate::assemble::{Assembly, GpuSamples};
 use crate::catalog::{self, Quantity};
-use crate::integrate::{Span, WindowIntegral, integrate, median_interval_s, pair_combine, to_spans};
+use crate::integrate::{
+    Span, WindowIntegral, integrate, median_interval_s, pair_combine, to_spans,
+};
 use crate::labels::GpuKey;
 use crate::series::Sample;
 use crate::steady::SteadyState;
@@ -29,7 +31,13 @@ pub enum Resource {
 
 impl Resource {
     /// Every resource, in report order.
-    pub const ALL: [Resource; 5] = [Resource::Hbm, Resource::Tensor, Resource::Nvlink, Resource::Pcie, Resource::C2c];
+    pub const ALL: [Resource; 5] = [
+        Resource::Hbm,
+        Resource::Tensor,
+        Resource::Nvlink,
+        Resource::Pcie,
+        Resource::C2c,
+    ];
 
     /// Short display name.
     pub fn label(self) -> &'static str {
@@ -142,11 +150,26 @@ enum ProfData {
 
 fn prof_data(resource: Resource) -> ProfData {
     match resource {
-        Resource::Hbm => ProfData::Ratio { quantity: Quantity::DramActive, clock: Quantity::MemClock },
-        Resource::Tensor => ProfData::Ratio { quantity: Quantity::TensorActive, clock: Quantity::SmClock },
-        Resource::Nvlink => ProfData::Link { tx: Quantity::NvlinkTx, rx: Quantity::NvlinkRx },
-        Resource::Pcie => ProfData::Link { tx: Quantity::PcieTx, rx: Quantity::PcieRx },
-        Resource::C2c => ProfData::Link { tx: Quantity::C2cTx, rx: Quantity::C2cRx },
+        Resource::Hbm => ProfData::Ratio {
+            quantity: Quantity::DramActive,
+            clock: Quantity::MemClock,
+        },
+        Resource::Tensor => ProfData::Ratio {
+            quantity: Quantity::TensorActive,
+            clock: Quantity::SmClock,
+        },
+        Resource::Nvlink => ProfData::Link {
+            tx: Quantity::NvlinkTx,
+            rx: Quantity::NvlinkRx,
+        },
+        Resource::Pcie => ProfData::Link {
+            tx: Quantity::PcieTx,
+            rx: Quantity::PcieRx,
+        },
+        Resource::C2c => ProfData::Link {
+            tx: Quantity::C2cTx,
+            rx: Quantity::C2cRx,
+        },
     }
 }
 
@@ -168,15 +191,20 @@ fn prof_quantities(resource: Resource) -> Vec<Quantity> {
 
 /// Whether a GPU has samples of `quantity` inside the window (or covering its end).
 fn has_data_in(gpu: &GpuSamples, quantity: Quantity, window: &Window, interval_s: f64) -> bool {
-    gpu.quantities
-        .get(&quantity)
-        .is_some_and(|s| s.iter().any(|x| x.t_s > window.start_s && x.t_s <= window.end_s + interval_s))
+    gpu.quantities.get(&quantity).is_some_and(|s| {
+        s.iter()
+            .any(|x| x.t_s > window.start_s && x.t_s <= window.end_s + interval_s)
+    })
 }
 
 /// GPUs whose PROF DRAM/tensor activity is identically zero over the window while GPU_UTIL says
 /// kernels ran: the profiling counters were held by another profiler (ncu/nsys) or stuck, so the
 /// zeros are invalid, not 0 % SoL (reference/dcgm-fields.md §6).
-pub(super) fn invalid_prof_gpus(assembly: &Assembly, window: &Window, interval_s: f64) -> Vec<GpuKey> {
+pub(super) fn invalid_prof_gpus(
+    assembly: &Assembly,
+    window: &Window,
+    interval_s: f64,
+) -> Vec<GpuKey> {
     let in_window = |s: &Sample| s.t_s > window.start_s && s.t_s <= window.end_s + interval_s;
     assembly
         .gpus
@@ -215,17 +243,28 @@ fn gpu_spans(resource: Resource, tier: Tier, gpu: &GpuSamples, interval_s: f64) 
     let tolerance_s = 2.0 * interval_s;
     if tier != Tier::Prof {
         let samples = counter_data(resource).map(get).unwrap_or(&[]);
-        return GpuSpans { primary: spans_of(samples, interval_s), scaled: None, tx: None, rx: None };
+        return GpuSpans {
+            primary: spans_of(samples, interval_s),
+            scaled: None,
+            tx: None,
+            rx: None,
+        };
     }
     match prof_data(resource) {
         ProfData::Ratio { quantity, clock } => {
             let primary = get(quantity);
             let clock_samples = get(clock);
             let scaled = (!clock_samples.is_empty()).then(|| {
-                let (product, _unpaired) = pair_combine(primary, clock_samples, tolerance_s, |v, mhz| v * mhz);
+                let (product, _unpaired) =
+                    pair_combine(primary, clock_samples, tolerance_s, |v, mhz| v * mhz);
                 spans_of(&product, interval_s)
             });
-            GpuSpans { primary: spans_of(primary, interval_s), scaled, tx: None, rx: None }
+            GpuSpans {
+                primary: spans_of(primary, interval_s),
+                scaled,
+                tx: None,
+                rx: None,
+            }
         }
         ProfData::Link { tx, rx } => {
             let (tx, rx) = (get(tx), get(rx));
@@ -246,19 +285,32 @@ fn gpu_spans(resource: Resource, tier: Tier, gpu: &GpuSamples, interval_s: f64) 
 
 fn integrals_of(spans: &GpuSpans, start_s: f64, end_s: f64) -> GpuIntegrals {
     let primary = integrate(&spans.primary, start_s, end_s);
-    let scaled: Option<WindowIntegral> = spans.scaled.as_ref().map(|s| integrate(s, start_s, end_s));
+    let scaled: Option<WindowIntegral> =
+        spans.scaled.as_ref().map(|s| integrate(s, start_s, end_s));
     GpuIntegrals {
         integral: primary.integral,
         covered_s: primary.covered_s,
         samples: primary.spans,
         scaled_integral: scaled.map(|s| s.integral),
         scaled_covered_s: scaled.map(|s| s.covered_s),
-        tx_integral: spans.tx.as_ref().map(|s| integrate(s, start_s, end_s).integral),
-        rx_integral: spans.rx.as_ref().map(|s| integrate(s, start_s, end_s).integral),
+        tx_integral: spans
+            .tx
+            .as_ref()
+            .map(|s| integrate(s, start_s, end_s).integral),
+        rx_integral: spans
+            .rx
+            .as_ref()
+            .map(|s| integrate(s, start_s, end_s).integral),
     }
 }
 
-fn choose_tier(resource: Resource, assembly: &Assembly, window: &Window, interval_s: f64, invalid: &[GpuKey]) -> (Tier, Vec<String>) {
+fn choose_tier(
+    resource: Resource,
+    assembly: &Assembly,
+    window: &Window,
+    interval_s: f64,
+    invalid: &[GpuKey],
+) -> (Tier, Vec<String>) {
     let mut notes = Vec::new();
     let prof = prof_quantities(resource);
     let prof_gpus: Vec<&GpuSamples> = assembly
@@ -266,18 +318,32 @@ fn choose_tier(resource: Resource, assembly: &Assembly, window: &Window, interva
         .iter()
         .filter(|g| prof.iter().any(|&q| has_data_in(g, q, window, interval_s)))
         .collect();
-    let valid_prof = prof_gpus.iter().filter(|g| !invalid.contains(&g.key)).count();
+    let valid_prof = prof_gpus
+        .iter()
+        .filter(|g| !invalid.contains(&g.key))
+        .count();
     if valid_prof > 0 {
         return (Tier::Prof, notes);
     }
-    let counter_present = counter_data(resource)
-        .is_some_and(|q| assembly.gpus.iter().any(|g| has_data_in(g, q, window, interval_s)));
+    let counter_present = counter_data(resource).is_some_and(|q| {
+        assembly
+            .gpus
+            .iter()
+            .any(|g| has_data_in(g, q, window, interval_s))
+    });
     if !prof_gpus.is_empty() {
         notes.push(format!(
             "PROF {} counters read all-zero on every GPU while GPU_UTIL > 0: invalid (another profiler such as Nsight held them), not 0 %",
             resource.label()
         ));
-        return (if counter_present { Tier::Counter } else { Tier::Invalid }, notes);
+        return (
+            if counter_present {
+                Tier::Counter
+            } else {
+                Tier::Invalid
+            },
+            notes,
+        );
     }
     if counter_present {
         return (Tier::Counter, notes);
@@ -338,13 +404,15 @@ pub(super) fn measure_full(
                 gpu: gpu.key.clone(),
                 full: GpuIntegrals::default(),
                 steady: None,
-                invalid: is_invalid.then(|| "PROF counters all-zero while GPU_UTIL > 0".to_string()),
+                invalid: is_invalid
+                    .then(|| "PROF counters all-zero while GPU_UTIL > 0".to_string()),
             });
             continue;
         }
         let spans = gpu_spans(resource, tier, gpu, interval_s);
         for (total, shift) in shifted_totals.iter_mut().zip(shifts) {
-            *total += integrate(&spans.primary, window.start_s + shift, window.end_s + shift).integral;
+            *total +=
+                integrate(&spans.primary, window.start_s + shift, window.end_s + shift).integral;
         }
         per_gpu.push(GpuResource {
             gpu: gpu.key.clone(),
@@ -355,10 +423,14 @@ pub(super) fn measure_full(
         usable_spans.push(spans.primary);
     }
     let denominator = window.duration_s() * f64::from(n_gpus.max(1));
-    let edge_bounds = (matches!(tier, Tier::Prof | Tier::Counter) && denominator > 0.0).then(|| {
-        let means = shifted_totals.map(|t| t / denominator);
-        [means.iter().copied().fold(f64::INFINITY, f64::min), means.iter().copied().fold(f64::NEG_INFINITY, f64::max)]
-    });
+    let edge_bounds =
+        (matches!(tier, Tier::Prof | Tier::Counter) && denominator > 0.0).then(|| {
+            let means = shifted_totals.map(|t| t / denominator);
+            [
+                means.iter().copied().fold(f64::INFINITY, f64::min),
+                means.iter().copied().fold(f64::NEG_INFINITY, f64::max),
+            ]
+        });
     if matches!(tier, Tier::Prof) {
         let missing: Vec<String> = per_gpu
             .iter()
@@ -366,11 +438,28 @@ pub(super) fn measure_full(
             .map(|g| g.gpu.display_name())
             .collect();
         if !missing.is_empty() {
-            notes.push(format!("no {} data in the window for {}", resource.label(), missing.join(", ")));
+            notes.push(format!(
+                "no {} data in the window for {}",
+                resource.label(),
+                missing.join(", ")
+            ));
         }
     }
-    let timeseries = relative_to(&points_from_spans(&usable_spans, window, interval_s), window.start_s);
-    ResourceMeasurement { resource, tier, unit: unit_of(resource, tier), metrics, scale_quantity, per_gpu, edge_bounds, timeseries, notes }
+    let timeseries = relative_to(
+        &points_from_spans(&usable_spans, window, interval_s),
+        window.start_s,
+    );
+    ResourceMeasurement {
+        resource,
+        tier,
+        unit: unit_of(resource, tier),
+        metrics,
+        scale_quantity,
+        per_gpu,
+        edge_bounds,
+        timeseries,
+        notes,
+    }
 }
 
 /// Adds the steady-span integrals to a measured resource.

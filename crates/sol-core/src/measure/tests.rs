@@ -18,18 +18,36 @@ fn window(start_s: f64, end_s: f64) -> Window {
 }
 
 fn gpu_labels(uuid: &str) -> Vec<(String, String)> {
-    vec![("UUID".into(), uuid.into()), ("Hostname".into(), "n1".into()), ("gpu".into(), uuid[4..].into())]
+    vec![
+        ("UUID".into(), uuid.into()),
+        ("Hostname".into(), "n1".into()),
+        ("gpu".into(), uuid[4..].into()),
+    ]
 }
 
 /// A series sampled every `step_s` from `from_s` to `to_s` inclusive with `value(t)`.
-fn series(metric: &str, uuid: &str, from_s: f64, to_s: f64, step_s: f64, value: impl Fn(f64) -> f64) -> RawSeries {
+fn series(
+    metric: &str,
+    uuid: &str,
+    from_s: f64,
+    to_s: f64,
+    step_s: f64,
+    value: impl Fn(f64) -> f64,
+) -> RawSeries {
     let mut samples = Vec::new();
     let mut t = from_s;
     while t <= to_s + 1e-9 {
-        samples.push(Sample { t_s: t, value: value(t) });
+        samples.push(Sample {
+            t_s: t,
+            value: value(t),
+        });
         t += step_s;
     }
-    RawSeries { metric: metric.into(), labels: gpu_labels(uuid).into_iter().collect(), samples }
+    RawSeries {
+        metric: metric.into(),
+        labels: gpu_labels(uuid).into_iter().collect(),
+        samples,
+    }
 }
 
 fn measure_series(all: &[RawSeries], w: &Window, expected: Option<u32>) -> Measurement {
@@ -52,8 +70,22 @@ fn constant_ratio_integrates_to_value_times_window() {
     // Per GPU: samples at 110..200 cover (100, 200] fully → ∫ = 0.5 × 100 = 50, covered 100 s.
     let w = window(100.0, 200.0);
     let all = [
-        series("DCGM_FI_PROF_DRAM_ACTIVE", "GPU-0", 90.0, 210.0, 10.0, |_| 0.5),
-        series("DCGM_FI_PROF_DRAM_ACTIVE", "GPU-1", 90.0, 210.0, 10.0, |_| 0.5),
+        series(
+            "DCGM_FI_PROF_DRAM_ACTIVE",
+            "GPU-0",
+            90.0,
+            210.0,
+            10.0,
+            |_| 0.5,
+        ),
+        series(
+            "DCGM_FI_PROF_DRAM_ACTIVE",
+            "GPU-1",
+            90.0,
+            210.0,
+            10.0,
+            |_| 0.5,
+        ),
     ];
     let m = measure_series(&all, &w, Some(2));
     assert_eq!(m.scrape_interval_s, 10.0);
@@ -75,7 +107,14 @@ fn gap_lowers_coverage_and_missing_gpu_raises_the_denominator() {
     // intervals, so the sample at 180 covers only (170, 180]. Covered: (100,130] = 30 s plus
     // (170,200] = 30 s = 60 s → coverage 60 %.
     let w = window(100.0, 200.0);
-    let mut s = series("DCGM_FI_PROF_DRAM_ACTIVE", "GPU-0", 110.0, 200.0, 10.0, |_| 0.4);
+    let mut s = series(
+        "DCGM_FI_PROF_DRAM_ACTIVE",
+        "GPU-0",
+        110.0,
+        200.0,
+        10.0,
+        |_| 0.4,
+    );
     s.samples.retain(|x| x.t_s <= 130.0 || x.t_s >= 180.0);
     let m = measure_series(&[s], &w, Some(4));
     assert_eq!(m.gpus_expected.n_gpus, 4);
@@ -92,10 +131,33 @@ fn tensor_carries_the_clock_product_and_links_their_directions() {
     // NVLink TX 1e11 B/s and RX 2e11 B/s → ∫ TX = 1e13 B, ∫ RX = 2e13 B, primary 3e13 B.
     let w = window(100.0, 200.0);
     let all = [
-        series("DCGM_FI_PROF_PIPE_TENSOR_ACTIVE", "GPU-0", 90.0, 210.0, 10.0, |_| 0.5),
-        series("DCGM_FI_DEV_SM_CLOCK", "GPU-0", 90.0, 210.0, 10.0, |_| 1830.0),
-        series("DCGM_FI_PROF_NVLINK_TX_BYTES", "GPU-0", 90.0, 210.0, 10.0, |_| 1e11),
-        series("DCGM_FI_PROF_NVLINK_RX_BYTES", "GPU-0", 90.0, 210.0, 10.0, |_| 2e11),
+        series(
+            "DCGM_FI_PROF_PIPE_TENSOR_ACTIVE",
+            "GPU-0",
+            90.0,
+            210.0,
+            10.0,
+            |_| 0.5,
+        ),
+        series("DCGM_FI_DEV_SM_CLOCK", "GPU-0", 90.0, 210.0, 10.0, |_| {
+            1830.0
+        }),
+        series(
+            "DCGM_FI_PROF_NVLINK_TX_BYTES",
+            "GPU-0",
+            90.0,
+            210.0,
+            10.0,
+            |_| 1e11,
+        ),
+        series(
+            "DCGM_FI_PROF_NVLINK_RX_BYTES",
+            "GPU-0",
+            90.0,
+            210.0,
+            10.0,
+            |_| 2e11,
+        ),
     ];
     let m = measure_series(&all, &w, Some(1));
     let tensor = &resource(&m, Resource::Tensor).per_gpu[0].full;
@@ -113,7 +175,14 @@ fn dev_nvlink_bandwidth_is_integrated_as_a_rate_in_its_unit() {
     // 449 reads 100 000 (units of 1000 KiB/s) = 1.024e11 B/s; over 100 s → 1.024e13 B.
     // A rate() over it would read ~0 for a constant value; we integrate the value itself.
     let w = window(100.0, 200.0);
-    let all = [series("DCGM_FI_DEV_NVLINK_BANDWIDTH_TOTAL", "GPU-0", 90.0, 210.0, 10.0, |_| 100_000.0)];
+    let all = [series(
+        "DCGM_FI_DEV_NVLINK_BANDWIDTH_TOTAL",
+        "GPU-0",
+        90.0,
+        210.0,
+        10.0,
+        |_| 100_000.0,
+    )];
     let m = measure_series(&all, &w, Some(1));
     let nvlink = resource(&m, Resource::Nvlink);
     assert_eq!(nvlink.tier, Tier::Counter);
@@ -124,10 +193,33 @@ fn dev_nvlink_bandwidth_is_integrated_as_a_rate_in_its_unit() {
 fn all_zero_prof_while_busy_is_invalid_not_zero() {
     let w = window(100.0, 200.0);
     let all = [
-        series("DCGM_FI_PROF_DRAM_ACTIVE", "GPU-0", 90.0, 210.0, 10.0, |_| 0.0),
-        series("DCGM_FI_PROF_PIPE_TENSOR_ACTIVE", "GPU-0", 90.0, 210.0, 10.0, |_| 0.0),
-        series("DCGM_FI_DEV_GPU_UTIL", "GPU-0", 90.0, 210.0, 10.0, |_| 100.0),
-        series("DCGM_FI_DEV_MEM_COPY_UTIL", "GPU-0", 90.0, 210.0, 10.0, |_| 40.0),
+        series(
+            "DCGM_FI_PROF_DRAM_ACTIVE",
+            "GPU-0",
+            90.0,
+            210.0,
+            10.0,
+            |_| 0.0,
+        ),
+        series(
+            "DCGM_FI_PROF_PIPE_TENSOR_ACTIVE",
+            "GPU-0",
+            90.0,
+            210.0,
+            10.0,
+            |_| 0.0,
+        ),
+        series("DCGM_FI_DEV_GPU_UTIL", "GPU-0", 90.0, 210.0, 10.0, |_| {
+            100.0
+        }),
+        series(
+            "DCGM_FI_DEV_MEM_COPY_UTIL",
+            "GPU-0",
+            90.0,
+            210.0,
+            10.0,
+            |_| 40.0,
+        ),
     ];
     let m = measure_series(&all, &w, Some(1));
     assert_eq!(m.invalid_prof_gpus, vec!["n1/GPU-0".to_string()]);
@@ -146,17 +238,41 @@ fn energy_from_counter_with_a_reset_and_power_mean() {
     // Segments (100,110]..(140,150]: the (140,150] one is the reset → +2.5 kJ; the other nine
     // full segments inside (100,200] → 9 × 5 kJ = 45 kJ; total 47.5 kJ. Power mean 500 W.
     let w = window(100.0, 200.0);
-    let counter = |t: f64| if t < 150.0 { (t - 90.0) * 500_000.0 } else { (t - 145.0) * 500_000.0 };
+    let counter = |t: f64| {
+        if t < 150.0 {
+            (t - 90.0) * 500_000.0
+        } else {
+            (t - 145.0) * 500_000.0
+        }
+    };
     let all = [
-        series("DCGM_FI_DEV_POWER_USAGE", "GPU-0", 90.0, 210.0, 10.0, |_| 500.0),
-        series("DCGM_FI_DEV_TOTAL_ENERGY_CONSUMPTION", "GPU-0", 90.0, 210.0, 10.0, counter),
+        series(
+            "DCGM_FI_DEV_POWER_USAGE",
+            "GPU-0",
+            90.0,
+            210.0,
+            10.0,
+            |_| 500.0,
+        ),
+        series(
+            "DCGM_FI_DEV_TOTAL_ENERGY_CONSUMPTION",
+            "GPU-0",
+            90.0,
+            210.0,
+            10.0,
+            counter,
+        ),
     ];
     let m = measure_series(&all, &w, Some(1));
     let gpu = &m.energy.per_gpu[0];
     assert_eq!(gpu.mean_power_w, Some(500.0));
     assert_eq!(gpu.energy_source, Some(EnergySource::Counter));
     assert_eq!(gpu.counter_resets, 1);
-    assert!((gpu.energy_j.unwrap() - 47_500.0).abs() < 1e-6, "{:?}", gpu.energy_j);
+    assert!(
+        (gpu.energy_j.unwrap() - 47_500.0).abs() < 1e-6,
+        "{:?}",
+        gpu.energy_j
+    );
     // ∫power = 50 kJ differs from 47.5 kJ by 5 % < 10 %: no cross-check note.
     assert!(!m.energy.notes.iter().any(|n| n.contains("differ")));
 }
@@ -167,19 +283,51 @@ fn steady_span_trims_a_ramp() {
     // 0.1, 0.3, 0.5 at 110, 120, 130, then 0.6. Threshold 0.51 → first steady sample t=140,
     // span (130, 200]. Steady ∫ = 0.6 × 70 = 42.
     let w = window(100.0, 200.0);
-    let ramp = |t: f64| if t <= 100.0 { 0.0 } else if t >= 140.0 { 0.6 } else { 0.6 * ((t - 100.0) / 10.0 * 2.0 - 1.0) / 6.0 };
-    let all = [series("DCGM_FI_PROF_DRAM_ACTIVE", "GPU-0", 90.0, 210.0, 10.0, ramp)];
+    let ramp = |t: f64| {
+        if t <= 100.0 {
+            0.0
+        } else if t >= 140.0 {
+            0.6
+        } else {
+            0.6 * ((t - 100.0) / 10.0 * 2.0 - 1.0) / 6.0
+        }
+    };
+    let all = [series(
+        "DCGM_FI_PROF_DRAM_ACTIVE",
+        "GPU-0",
+        90.0,
+        210.0,
+        10.0,
+        ramp,
+    )];
     let m = measure_series(&all, &w, Some(1));
     assert!(m.steady_state.detected);
-    assert_eq!((m.steady_state.start_s, m.steady_state.end_s), (130.0, 200.0));
-    let steady = resource(&m, Resource::Hbm).per_gpu[0].steady.as_ref().unwrap();
+    assert_eq!(
+        (m.steady_state.start_s, m.steady_state.end_s),
+        (130.0, 200.0)
+    );
+    let steady = resource(&m, Resource::Hbm).per_gpu[0]
+        .steady
+        .as_ref()
+        .unwrap();
     assert!((steady.integral - 42.0).abs() < 1e-9);
 }
 
 #[test]
 fn unknown_expectation_uses_gpus_seen_with_a_note() {
     let w = window(100.0, 200.0);
-    let m = measure_series(&[series("DCGM_FI_PROF_DRAM_ACTIVE", "GPU-0", 90.0, 210.0, 10.0, |_| 0.5)], &w, None);
+    let m = measure_series(
+        &[series(
+            "DCGM_FI_PROF_DRAM_ACTIVE",
+            "GPU-0",
+            90.0,
+            210.0,
+            10.0,
+            |_| 0.5,
+        )],
+        &w,
+        None,
+    );
     assert_eq!(m.gpus_expected.n_gpus, 1);
     assert!(m.notes.iter().any(|n| n.contains("cannot be detected")));
 }

@@ -23,7 +23,10 @@ pub fn points_from_spans(per_gpu: &[Vec<Span>], window: &Window, interval_s: f64
     let points: Vec<[f64; 2]> = times
         .into_iter()
         .filter_map(|t| {
-            let values: Vec<f64> = per_gpu.iter().filter_map(|spans| value_at(spans, t)).collect();
+            let values: Vec<f64> = per_gpu
+                .iter()
+                .filter_map(|spans| value_at(spans, t))
+                .collect();
             (!values.is_empty()).then(|| [t, values.iter().sum::<f64>() / values.len() as f64])
         })
         .collect();
@@ -31,7 +34,12 @@ pub fn points_from_spans(per_gpu: &[Vec<Span>], window: &Window, interval_s: f64
 }
 
 /// The workload series of one quantity straight from the assembly.
-pub fn workload_points(assembly: &Assembly, quantity: Quantity, window: &Window, interval_s: f64) -> Vec<[f64; 2]> {
+pub fn workload_points(
+    assembly: &Assembly,
+    quantity: Quantity,
+    window: &Window,
+    interval_s: f64,
+) -> Vec<[f64; 2]> {
     let spans: Vec<Vec<Span>> = assembly
         .gpus
         .iter()
@@ -55,7 +63,10 @@ fn downsample(points: Vec<[f64; 2]>) -> Vec<[f64; 2]> {
         .chunks(bucket)
         .map(|chunk| {
             let n = chunk.len() as f64;
-            [chunk.iter().map(|p| p[0]).sum::<f64>() / n, chunk.iter().map(|p| p[1]).sum::<f64>() / n]
+            [
+                chunk.iter().map(|p| p[0]).sum::<f64>() / n,
+                chunk.iter().map(|p| p[1]).sum::<f64>() / n,
+            ]
         })
         .collect()
 }

@@ -1,0 +1,17 @@
+//! One module per verb.
+
+mod ceilings;
+mod correlate;
+mod fold;
+
+use crate::cli::{Cli, Command};
+use crate::exit::AppError;
+
+/// Runs the verb.
+pub fn dispatch(cli: &Cli) -> Result<(), AppError> {
+    match &cli.command {
+        Command::Ceilings(args) => ceilings::run(&cli.global, args),
+        Command::Correlate(args) => correlate::run(&cli.global, args),
+        Command::Fold(args) => fold::run(&cli.global, args),
+    }
+}

@@ -1,0 +1,594 @@
+//! Evaluation: a [`Measurement`] divided by the ceilings in force, plus the context, warnings,
+//! attribution and next lever — the `dcgm_correlation.json` of one cell.
+
+mod attribution;
+mod lever;
+mod rows;
+mod schema;
+mod table;
+
+use std::collections::BTreeMap;
+
+use serde::{Deserialize, Serialize};
+
+use crate::catalog::{FieldKind, Quantity};
+use crate::ceilings::{Ceilings, CeilingsError};
+use crate::context::Context;
+use crate::measure::{EnergySource, Measurement, Resource, Tier};
+use crate::scope::Scope;
+use crate::time::{format_utc_millis, format_utc_seconds};
+
+pub use attribution::{KernelCategories, KernelsError, resource_of_role};
+pub use schema::*;
+pub use table::render_table;
+
+/// Where the samples came from and which queries (or equivalent PromQL) produced them.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct Provenance {
+    /// Sources, e.g. `recorded_scrapes:cells/c064/dcgm-scrapes.prom`.
+    pub captured_sources: Vec<String>,
+    /// Queries.
+    pub queries: Vec<QueryRecord>,
+    /// Scope used.
+    pub scope: Scope,
+}
+
+/// The ceilings row chosen and why.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct HwSelection {
+    /// Row key as the user or bench named it (may be an alias such as `b200_sm100`).
+    pub hw_key: String,
+    /// `--hw-key`, `bench context`, `atlas.jsonl`, `modelName label`.
+    pub source: String,
+}
+
+/// Why a cell cannot be evaluated.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum EvalError {
+    /// The ceilings lookup failed (unknown hw key, bad tensor peak).
+    #[error(transparent)]
+    Ceilings(#[from] CeilingsError),
+    /// No resource produced data: nothing to report.
+    #[error("no usable DCGM data in the window {window}: {detail}")]
+    NoData {
+        /// The window, UTC.
+        window: String,
+        /// What was found instead.
+        detail: String,
+    },
+    /// Neither a flag, the bench context nor the series name the hardware.
+    #[error("cannot tell which GPU this is: pass --hw-key (known keys: {known})")]
+    UnknownHardware {
+        /// Known keys.
+        known: String,
+    },
+}
+
+/// Chooses the ceilings row: `--hw-key`, else the bench context's, else the series' `modelName`.
+/// Returns the selection and a loud warning when the named row and the series disagree.
+pub fn select_hardware(
+    ceilings: &Ceilings,
+    explicit: Option<&str>,
+    context: &Context,
+    model_names: &[String],
+) -> Result<(HwSelection, Option<String>), EvalError> {
+    let matched = model_names.iter().find_map(|name| {
+        ceilings
+            .match_model_name(name, None)
+            .map(|m| (name.clone(), m))
+    });
+    let named = explicit
+        .map(|k| (k.to_string(), "--hw-key"))
+        .or_else(|| context.hw_key.clone().map(|k| (k, "bench context")));
+    let Some((key, source)) = named.or_else(|| {
+        matched
+            .as_ref()
+            .map(|(_, m)| (m.key.clone(), "modelName label"))
+    }) else {
+        let known = ceilings
+            .rows()
+            .iter()
+            .map(|r| r.key.clone())
+            .collect::<Vec<_>>()
+            .join(", ");
+        return Err(EvalError::UnknownHardware { known });
+    };
+    let row = ceilings.row(&key)?;
+    let warning = matched.and_then(|(name, m)| {
+        let same = ceilings.row(&m.key).map(|r| r.key == row.key).unwrap_or(false);
+        (!same).then(|| {
+            format!(
+                "HARDWARE MISMATCH: ceilings `{key}` ({}) applied to series whose modelName is `{name}` (matches `{}`) — every %SoL below uses the wrong peaks unless the exporter label is wrong",
+                row.hw_name.as_deref().unwrap_or("?"),
+                m.key
+            )
+        })
+    });
+    Ok((
+        HwSelection {
+            hw_key: key,
+            source: source.to_string(),
+        },
+        warning,
+    ))
+}
+
+/// Everything evaluation needs.
+#[derive(Debug, Clone)]
+pub struct EvalInput<'a> {
+    /// Cell id.
+    pub cell_id: &'a str,
+    /// The measurement.
+    pub measurement: &'a Measurement,
+    /// Ceilings in force.
+    pub ceilings: &'a Ceilings,
+    /// Row chosen.
+    pub hardware: &'a HwSelection,
+    /// Context descriptor.
+    pub context: &'a Context,
+    /// `--tensor-peak KEY`.
+    pub tensor_peak: Option<&'a str>,
+    /// Sources and queries.
+    pub provenance: &'a Provenance,
+    /// kernels.json categories and its path.
+    pub kernels: Option<(&'a KernelCategories, &'a str)>,
+    /// ncu reports present in the cell (rigor L4).
+    pub ncu_evidence: bool,
+    /// Warnings found before evaluation (e.g. hardware mismatch).
+    pub extra_warnings: &'a [String],
+}
+
+/// Coverage below this on a PROF row earns a warning.
+pub const LOW_COVERAGE_PCT: f64 = 80.0;
+/// Fewer in-window samples than this per GPU earns a warning.
+pub const MIN_SAMPLES_PER_GPU: usize = 5;
+
+/// Evaluates a measurement into a cell result.
+pub fn evaluate(input: &EvalInput) -> Result<Correlation, EvalError> {
+    let m = input.measurement;
+    let row = input.ceilings.row(&input.hardware.hw_key)?;
+    let duration_s = m.window.duration_s();
+    let n_gpus = m.gpus_expected.n_gpus;
+    let tensor_choice = row.tensor_peak(input.tensor_peak, input.context.quant.as_deref())?;
+    let tensor_peak = row
+        .peak(&tensor_choice.peak_key)
+        .map(|p| (p, tensor_choice.assumption.clone()));
+    let gpu_indexes: BTreeMap<String, String> = m
+        .gpus_seen
+        .iter()
+        .filter_map(|g| g.gpu_index.clone().map(|i| (g.key.display_name(), i)))
+        .collect();
+    let steady_duration_s = m
+        .steady_state
+        .detected
+        .then_some(m.steady_state.end_s - m.steady_state.start_s)
+        .filter(|d| *d > 0.0);
+    let ctx = rows::RowContext {
+        row,
+        n_gpus,
+        duration_s,
+        steady_duration_s,
+        tensor_peak,
+        observed_max_mem_clock_mhz: observed_max(m, Quantity::MemClock),
+        gpu_indexes: &gpu_indexes,
+    };
+    let mut warnings: Vec<String> = input.extra_warnings.to_vec();
+    let mut notes = m.notes.clone();
+    let mut resources = Vec::new();
+    for measured in &m.resources {
+        match rows::peak_for(measured.resource, &ctx) {
+            Some(peak) => {
+                let mut resource_row = rows::resource_row(measured, peak, &ctx);
+                if measured.resource == Resource::Tensor {
+                    resource_row.precision =
+                        tensor_choice.precision.map(|p| p.as_str().to_string());
+                    resource_row
+                        .notes
+                        .insert(0, tensor_choice.assumption.clone());
+                }
+                resources.push(resource_row);
+            }
+            None if matches!(measured.tier, Tier::Prof | Tier::Counter) => notes.push(format!(
+                "{} traffic measured but ceilings row `{}` has no {} peak: no %SoL row",
+                measured.resource.label(),
+                row.key,
+                measured.resource.label()
+            )),
+            None => {}
+        }
+    }
+    let group_level = group_level(&resources);
+    if group_level == "absent" {
+        return Err(EvalError::NoData {
+            window: format!(
+                "{} – {}",
+                format_utc_seconds(m.window.start_s),
+                format_utc_seconds(m.window.end_s)
+            ),
+            detail: no_data_detail(m),
+        });
+    }
+    collect_warnings(input, &resources, duration_s, &mut warnings);
+    let energy = energy_info(m, input.context);
+    let attribution = input
+        .kernels
+        .map(|(kernels, _)| {
+            attribution::attribute(kernels, &resources, input.ceilings, row, duration_s)
+        })
+        .unwrap_or_default();
+    let next_lever = lever::next_lever(&resources, input.context, &warnings, &m.steady_state);
+    let queries = queries_with_peak_keys(&input.provenance.queries, &resources);
+    Ok(Correlation {
+        schema_version: SCHEMA_VERSION,
+        captured_sources: input.provenance.captured_sources.clone(),
+        hw_key: input.hardware.hw_key.clone(),
+        sweep_start_utc: format_utc_seconds(m.window.start_s),
+        sweep_end_utc: format_utc_seconds(m.window.end_s),
+        duration_s,
+        n_gpus,
+        dcgm_group_level: group_level.to_string(),
+        scrape_interval_s: m.scrape_interval_s,
+        short_sweep_warning: duration_s < input.ceilings.dcgm_config().min_sweep_seconds,
+        resources,
+        queries,
+        dry_run: false,
+        power_watts_per_gpu: energy.mean_power_w_per_gpu,
+        nodes: nodes_of(m),
+        namespace: input.provenance.scope.namespace.clone(),
+        pod_label_selector: input.provenance.scope.selector_text(),
+        per_category_attribution: attribution,
+        kernels_json_path: input.kernels.map(|(_, path)| path.to_string()),
+        tool: ToolInfo {
+            name: "dcgm-sol".to_string(),
+            version: env!("CARGO_PKG_VERSION").to_string(),
+        },
+        cell_id: input.cell_id.to_string(),
+        hardware: HardwareInfo {
+            hw_key: input.hardware.hw_key.clone(),
+            hw_name: row.hw_name.clone(),
+            hw_key_source: input.hardware.source.clone(),
+            ceilings_origin: row.origin.clone(),
+            model_names_seen: model_names(m),
+            model_name_match: model_names(m)
+                .iter()
+                .find_map(|name| input.ceilings.match_model_name(name, None))
+                .map(|found| found.key),
+        },
+        window: window_info(m),
+        context: input.context.clone(),
+        gpus: GpuSummary {
+            expected: m.gpus_expected.expected,
+            expected_source: m.gpus_expected.source.clone(),
+            seen: u32::try_from(m.gpus_seen.len()).unwrap_or(u32::MAX),
+            missing: m
+                .gpus_expected
+                .expected
+                .saturating_sub(u32::try_from(m.gpus_seen.len()).unwrap_or(u32::MAX)),
+            seen_gpus: m
+                .gpus_seen
+                .iter()
+                .map(|g| SeenGpu {
+                    gpu: g.key.display_name(),
+                    gpu_index: g.gpu_index.clone(),
+                    model_name: g.model_name.clone(),
+                })
+                .collect(),
+        },
+        energy,
+        activity: activity_rows(m),
+        warnings,
+        notes,
+        validity: validity_info(m),
+        sol_rigor: if input.ncu_evidence { "L4" } else { "L3" }.to_string(),
+        next_lever,
+        scope: input.provenance.scope.clone(),
+    })
+}
+
+/// Fills each query's `peak_key` with the row its metric fed.
+fn queries_with_peak_keys(queries: &[QueryRecord], rows: &[ResourceRow]) -> Vec<QueryRecord> {
+    queries
+        .iter()
+        .map(|q| {
+            let mut q = q.clone();
+            if q.peak_key.is_none() {
+                q.peak_key = rows
+                    .iter()
+                    .find(|r| r.metric.split('+').any(|m| m == q.metric))
+                    .map(|r| r.peak_key.clone());
+            }
+            q
+        })
+        .collect()
+}
+
+fn group_level(rows: &[ResourceRow]) -> &'static str {
+    if rows.iter().any(|r| r.tier == Tier::Prof) {
+        "prof"
+    } else if rows.iter().any(|r| r.tier == Tier::Counter) {
+        "counter"
+    } else {
+        "absent"
+    }
+}
+
+fn no_data_detail(m: &Measurement) -> String {
+    if m.gpus_seen.is_empty() {
+        return "no series of any DCGM metric the tool uses matched the scope (check the scope flags and the file/URL)".to_string();
+    }
+    if !m.invalid_prof_gpus.is_empty() {
+        return format!(
+            "PROF counters read all-zero while GPU_UTIL > 0 on {} (held by another profiler?) and no fallback field exists",
+            m.invalid_prof_gpus.join(", ")
+        );
+    }
+    format!(
+        "{} GPU(s) in scope but none has HBM/tensor/NVLink/PCIe samples inside the window — does the window match the data? metrics seen: {}",
+        m.gpus_seen.len(),
+        m.metrics_used.join(", ")
+    )
+}
+
+fn collect_warnings(
+    input: &EvalInput,
+    rows: &[ResourceRow],
+    duration_s: f64,
+    warnings: &mut Vec<String>,
+) {
+    let m = input.measurement;
+    let ctx = input.context;
+    let min_sweep_s = input.ceilings.dcgm_config().min_sweep_seconds;
+    if duration_s < min_sweep_s {
+        warnings.push(format!(
+            "SHORT WINDOW: {duration_s:.1} s is below dcgm_config.min_sweep_seconds ({min_sweep_s} s); edge effects of the {:.0} s scrape interval dominate",
+            m.scrape_interval_s
+        ));
+    }
+    if let (Some(prompts), Some(concurrency)) = (ctx.num_prompts, ctx.concurrency)
+        && prompts < 2 * u64::from(concurrency)
+    {
+        warnings.push(format!(
+            "UNSTEADY WINDOW: num_prompts {prompts} < 2 × concurrency {concurrency}: ramp-up and drain dominate the window; read the steady-state %SoL"
+        ));
+    }
+    if m.steady_state.unsteady {
+        warnings.push(format!("UNSTEADY LOAD: {}", m.steady_state.summary));
+    }
+    let seen = u32::try_from(m.gpus_seen.len()).unwrap_or(u32::MAX);
+    if seen < m.gpus_expected.expected {
+        warnings.push(format!(
+            "MISSING GPUS: {} of {} expected GPUs ({}) have no data; they count as idle in the denominator",
+            m.gpus_expected.expected - seen,
+            m.gpus_expected.expected,
+            m.gpus_expected.source
+        ));
+    }
+    if !m.invalid_prof_gpus.is_empty() {
+        warnings.push(format!(
+            "INVALID PROF DATA on {}: DRAM/tensor activity all-zero while GPU_UTIL > 0 (Nsight/another profiler held the counters?)",
+            m.invalid_prof_gpus.join(", ")
+        ));
+    }
+    for row in rows.iter().filter(|r| r.tier == Tier::Prof) {
+        if row.coverage_pct < LOW_COVERAGE_PCT {
+            warnings.push(format!(
+                "LOW COVERAGE: {} data cover {:.1} % of GPU-time in the window",
+                row.resource.label(),
+                row.coverage_pct
+            ));
+        }
+        let fewest = row
+            .per_gpu
+            .iter()
+            .filter(|g| g.invalid.is_none() && g.samples > 0)
+            .map(|g| g.samples)
+            .min();
+        if let Some(fewest) = fewest.filter(|n| *n < MIN_SAMPLES_PER_GPU) {
+            warnings.push(format!(
+                "FEW SAMPLES: {} has only {fewest} sample(s) per GPU in the window; run the exporter with a shorter collect interval (-c 1000) or lengthen the cell",
+                row.resource.label()
+            ));
+        }
+        if let Some(spread) = &row.spread
+            && spread.median_pct > 0.0
+            && spread.min_pct < rows::STRAGGLER_BELOW_MEDIAN * spread.median_pct
+        {
+            warnings.push(format!(
+                "STRAGGLER: {} on {} reads {:.1} % vs a median of {:.1} % across GPUs",
+                row.resource.label(),
+                spread.min_gpu,
+                spread.min_pct,
+                spread.median_pct
+            ));
+        }
+    }
+}
+
+fn observed_max(m: &Measurement, quantity: Quantity) -> Option<f64> {
+    m.activity
+        .iter()
+        .find(|a| a.quantity == quantity)
+        .and_then(|a| a.per_gpu.iter().map(|g| g.mean).max_by(f64::total_cmp))
+}
+
+fn nodes_of(m: &Measurement) -> Vec<String> {
+    let mut hosts: Vec<String> = m
+        .gpus_seen
+        .iter()
+        .map(|g| g.key.host.clone())
+        .filter(|h| !h.is_empty())
+        .collect();
+    hosts.sort();
+    hosts.dedup();
+    hosts
+}
+
+fn model_names(m: &Measurement) -> Vec<String> {
+    let mut names: Vec<String> = m
+        .gpus_seen
+        .iter()
+        .filter_map(|g| g.model_name.clone())
+        .collect();
+    names.sort();
+    names.dedup();
+    names
+}
+
+fn window_info(m: &Measurement) -> WindowInfo {
+    let w = &m.window;
+    let steady = &m.steady_state;
+    let min_samples = m
+        .resources
+        .iter()
+        .filter(|r| r.tier == Tier::Prof)
+        .flat_map(|r| {
+            r.per_gpu
+                .iter()
+                .filter(|g| g.invalid.is_none() && g.full.samples > 0)
+                .map(|g| g.full.samples)
+        })
+        .min();
+    WindowInfo {
+        start_utc: format_utc_millis(w.start_s),
+        end_utc: format_utc_millis(w.end_s),
+        start_s: w.start_s,
+        end_s: w.end_s,
+        source: w.source.clone(),
+        confidence: w.confidence,
+        timezone_assumption: w.timezone_assumption.clone(),
+        resolution_s: w.resolution_s,
+        min_samples_in_window: min_samples,
+        steady_state: SteadyInfo {
+            detected: steady.detected,
+            start_utc: format_utc_millis(steady.start_s),
+            end_utc: format_utc_millis(steady.end_s),
+            duration_s: steady.end_s - steady.start_s,
+            signal: steady.signal.clone(),
+            method: steady.method.clone(),
+            summary: steady.summary.clone(),
+            unsteady: steady.unsteady,
+        },
+    }
+}
+
+fn energy_info(m: &Measurement, context: &Context) -> EnergyInfo {
+    let e = &m.energy;
+    let with_energy: Vec<f64> = e.per_gpu.iter().filter_map(|g| g.energy_j).collect();
+    let sources: Vec<EnergySource> = e.per_gpu.iter().filter_map(|g| g.energy_source).collect();
+    let energy_source = match (
+        sources.first(),
+        sources.iter().all(|s| Some(s) == sources.first()),
+    ) {
+        (None, _) => None,
+        (Some(EnergySource::Counter), true) => Some("counter".to_string()),
+        (Some(EnergySource::PowerIntegral), true) => Some("power_integral".to_string()),
+        (Some(_), false) => Some("mixed".to_string()),
+    };
+    let mut notes = e.notes.clone();
+    let energy_j_total = (!with_energy.is_empty()).then(|| with_energy.iter().sum::<f64>());
+    let complete = with_energy.len() == e.per_gpu.len() && !with_energy.is_empty();
+    if energy_j_total.is_some() && !complete {
+        notes.push(format!(
+            "energy known for {} of {} GPUs: the total and tokens per joule leave the others out",
+            with_energy.len(),
+            e.per_gpu.len()
+        ));
+    }
+    let powers: Vec<f64> = e.per_gpu.iter().filter_map(|g| g.mean_power_w).collect();
+    let output_tokens = context.total_output_tokens;
+    let usable_total = energy_j_total.filter(|j| *j > 0.0 && complete);
+    EnergyInfo {
+        span_start_utc: format_utc_millis(e.span_s[0]),
+        span_end_utc: format_utc_millis(e.span_s[1]),
+        span_source: e.span_source.clone(),
+        energy_j_total: energy_j_total.map(|j| rows_round(j, 3)),
+        energy_source,
+        gpus_with_energy: u32::try_from(with_energy.len()).unwrap_or(u32::MAX),
+        mean_power_w_per_gpu: (!powers.is_empty())
+            .then(|| rows_round(powers.iter().sum::<f64>() / powers.len() as f64, 3)),
+        output_tokens,
+        tokens_per_joule: output_tokens
+            .zip(usable_total)
+            .map(|(t, j)| rows_round(t as f64 / j, 6)),
+        joules_per_output_token: output_tokens
+            .filter(|t| *t > 0)
+            .zip(usable_total)
+            .map(|(t, j)| rows_round(j / t as f64, 6)),
+        per_gpu: e
+            .per_gpu
+            .iter()
+            .map(|g| GpuEnergyRow {
+                gpu: g.gpu.display_name(),
+                mean_power_w: g.mean_power_w.map(|w| rows_round(w, 3)),
+                energy_j: g.energy_j.map(|j| rows_round(j, 3)),
+                energy_source: g.energy_source.map(|s| match s {
+                    EnergySource::Counter => "counter".to_string(),
+                    EnergySource::PowerIntegral => "power_integral".to_string(),
+                }),
+            })
+            .collect(),
+        notes,
+    }
+}
+
+fn rows_round(value: f64, decimals: i32) -> f64 {
+    let factor = 10f64.powi(decimals);
+    (value * factor).round() / factor
+}
+
+fn activity_rows(m: &Measurement) -> Vec<ActivityRow> {
+    m.activity
+        .iter()
+        .map(|a| {
+            let (scale, units, kind) = match a.kind {
+                FieldKind::ClockMhz => (1.0, "MHz", "clock_mhz"),
+                FieldKind::BusyFraction => (100.0, "%", "busy_fraction"),
+                _ => (100.0, "%", "ratio"),
+            };
+            let values = a.per_gpu.iter().map(|g| g.mean * scale);
+            ActivityRow {
+                quantity: format!("{:?}", a.quantity),
+                kind: kind.to_string(),
+                mean: rows_round(a.mean * scale, 4),
+                min: rows_round(values.clone().fold(f64::INFINITY, f64::min), 4),
+                max: rows_round(values.fold(f64::NEG_INFINITY, f64::max), 4),
+                units: units.to_string(),
+            }
+        })
+        .collect()
+}
+
+fn validity_info(m: &Measurement) -> ValidityInfo {
+    ValidityInfo {
+        rejected: m
+            .validity
+            .rejected
+            .iter()
+            .map(|(q, reasons)| {
+                (
+                    format!("{q:?}"),
+                    reasons
+                        .iter()
+                        .map(|(r, n)| (format!("{r:?}"), *n))
+                        .collect(),
+                )
+            })
+            .collect(),
+        clamped: m
+            .validity
+            .clamped
+            .iter()
+            .map(|(q, n)| (format!("{q:?}"), *n))
+            .collect(),
+        invalid_prof_gpus: m.invalid_prof_gpus.clone(),
+    }
+}
+
+/// The row used as HBM when a caller needs it by role (tests, table).
+pub fn row_of(correlation: &Correlation, resource: Resource) -> Option<&ResourceRow> {
+    correlation
+        .resources
+        .iter()
+        .find(|r| r.resource == resource)
+}

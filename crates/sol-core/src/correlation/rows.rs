@@ -1,0 +1,479 @@
+//! Resource rows: a resource measurement divided by its ceiling (DESIGN.md §3 "Per resource").
+
+use super::schema::{ClockCorrection, GpuRow, PerDirection, ResourceRow, Spread};
+use crate::catalog::{self, Quantity};
+use crate::ceilings::{HwRow, Peak, PeakRole};
+use crate::measure::{GpuIntegrals, MeasuredUnit, Resource, ResourceMeasurement, Tier};
+
+/// A GDDR part with ECC reads DRAM_ACTIVE 9/8 high (dcgmproftester divides by 9/8).
+const GDDR_ECC_SCALE: f64 = 8.0 / 9.0;
+
+/// What a row needs besides the measurement.
+pub(super) struct RowContext<'a> {
+    pub row: &'a HwRow,
+    pub n_gpus: u32,
+    pub duration_s: f64,
+    pub steady_duration_s: Option<f64>,
+    /// Tensor peak chosen for the workload's precision, with the assumption in words.
+    pub tensor_peak: Option<(&'a Peak, String)>,
+    /// Highest memory clock the data saw (pre-Hopper memory scaling fallback).
+    pub observed_max_mem_clock_mhz: Option<f64>,
+    /// Exporter `gpu` index per GPU display name.
+    pub gpu_indexes: &'a std::collections::BTreeMap<String, String>,
+}
+
+/// The ceiling a resource is divided by, if the row has one.
+pub(super) fn peak_for<'a>(resource: Resource, ctx: &RowContext<'a>) -> Option<&'a Peak> {
+    let role = match resource {
+        Resource::Hbm => PeakRole::HbmBandwidth,
+        Resource::Nvlink => PeakRole::NvlinkBandwidth,
+        Resource::Pcie => PeakRole::PcieBandwidth,
+        Resource::C2c => PeakRole::C2cBandwidth,
+        Resource::Tensor => return ctx.tensor_peak.as_ref().map(|(peak, _)| *peak),
+    };
+    ctx.row.peaks_with_role(role).next()
+}
+
+/// How a GPU's mean primary value turns into a fraction of peak (ratio rows) — the clock
+/// correction for tensor activity, the memory-clock and ECC corrections for pre-Hopper DRAM.
+struct Correction {
+    /// Divide the clock-product mean by this (MHz); `None` = use the plain mean.
+    reference_mhz: Option<f64>,
+    reference_name: &'static str,
+    clock: Option<Quantity>,
+    /// Constant factor (GDDR ECC).
+    scale: f64,
+    notes: Vec<String>,
+}
+
+fn correction_for(measured: &ResourceMeasurement, ctx: &RowContext) -> Correction {
+    let mut notes = Vec::new();
+    match measured.resource {
+        Resource::Tensor => {
+            let reference = ctx.row.tensor_clock_reference_mhz();
+            match reference {
+                Some((mhz, basis)) => {
+                    let name = match basis {
+                        crate::ceilings::ClockBasis::TensorPeakClock => "tensor_peak_clock_mhz",
+                        crate::ceilings::ClockBasis::BoostClock => {
+                            notes.push(format!(
+                                "tensor activity scaled by SM clock / boost_mhz ({mhz} MHz): the row has no tensor_peak_clock_mhz, so this under-reads if the peak is quoted below the boost clock"
+                            ));
+                            "boost_mhz"
+                        }
+                    };
+                    Correction {
+                        reference_mhz: Some(mhz),
+                        reference_name: name,
+                        clock: Some(Quantity::SmClock),
+                        scale: 1.0,
+                        notes,
+                    }
+                }
+                None => {
+                    notes.push("no tensor_peak_clock_mhz or boost_mhz in the ceilings row: tensor activity not clock-corrected".to_string());
+                    Correction {
+                        reference_mhz: None,
+                        reference_name: "none",
+                        clock: None,
+                        scale: 1.0,
+                        notes,
+                    }
+                }
+            }
+        }
+        Resource::Hbm => {
+            let ecc = ctx.row.needs_gddr_ecc_correction();
+            let scale = if ecc { GDDR_ECC_SCALE } else { 1.0 };
+            if ecc {
+                notes.push(
+                    "GDDR with ECC: DRAM_ACTIVE reads 9/8 high, scaled by 8/9 (ECC assumed on)"
+                        .to_string(),
+                );
+            }
+            match ctx.row.is_hopper_or_later() {
+                Some(true) => {
+                    notes.push("Hopper or later: DRAM_ACTIVE is already the fraction of theoretical bandwidth".to_string());
+                    Correction {
+                        reference_mhz: None,
+                        reference_name: "none",
+                        clock: None,
+                        scale,
+                        notes,
+                    }
+                }
+                Some(false) => {
+                    let (reference, name) = match (
+                        ctx.row.mem_clock_max_mhz.as_ref().map(|s| s.value),
+                        ctx.observed_max_mem_clock_mhz,
+                    ) {
+                        (Some(max), _) => (Some(max), "mem_clock_max_mhz"),
+                        (None, Some(observed)) => {
+                            notes.push(format!("memory clock maximum unknown: the highest clock seen ({observed:.0} MHz) is used"));
+                            (Some(observed), "max memory clock observed")
+                        }
+                        (None, None) => {
+                            notes.push("pre-Hopper DRAM_ACTIVE counts cycles at the current memory clock, but no memory clock is known: not scaled".to_string());
+                            (None, "none")
+                        }
+                    };
+                    Correction {
+                        reference_mhz: reference,
+                        reference_name: name,
+                        clock: reference.map(|_| Quantity::MemClock),
+                        scale,
+                        notes,
+                    }
+                }
+                None => {
+                    notes.push("architecture unknown (no compute_capability in the ceilings row): DRAM_ACTIVE taken as the fraction of peak bandwidth".to_string());
+                    Correction {
+                        reference_mhz: None,
+                        reference_name: "none",
+                        clock: None,
+                        scale,
+                        notes,
+                    }
+                }
+            }
+        }
+        _ => Correction {
+            reference_mhz: None,
+            reference_name: "none",
+            clock: None,
+            scale: 1.0,
+            notes,
+        },
+    }
+}
+
+/// A GPU's mean fraction of peak for a ratio row over its covered time, and whether it was clamped.
+fn corrected_mean(integrals: &GpuIntegrals, correction: &Correction) -> Option<(f64, bool)> {
+    if integrals.covered_s <= 0.0 {
+        return None;
+    }
+    let plain = integrals.integral / integrals.covered_s;
+    let raw = match (
+        correction.reference_mhz,
+        integrals.scaled_integral,
+        integrals.scaled_covered_s,
+    ) {
+        (Some(reference), Some(scaled), Some(covered)) if covered > 0.0 => {
+            scaled / covered / reference
+        }
+        _ => plain,
+    } * correction.scale;
+    Some(if raw > 1.0 { (1.0, true) } else { (raw, false) })
+}
+
+/// Per-GPU fractions of peak (ratio rows: corrected activity; byte rows: mean / peak).
+fn gpu_fractions(
+    measured: &ResourceMeasurement,
+    correction: &Correction,
+    peak_base: f64,
+    steady: bool,
+) -> Vec<Option<(f64, f64, bool)>> {
+    measured
+        .per_gpu
+        .iter()
+        .map(|gpu| {
+            let integrals = if steady {
+                gpu.steady.as_ref()?
+            } else {
+                &gpu.full
+            };
+            if gpu.invalid.is_some() || integrals.covered_s <= 0.0 {
+                return None;
+            }
+            match measured.unit {
+                MeasuredUnit::Ratio => corrected_mean(integrals, correction)
+                    .map(|(f, clamped)| (f, integrals.covered_s, clamped)),
+                MeasuredUnit::BusyFraction => Some((
+                    integrals.integral / integrals.covered_s,
+                    integrals.covered_s,
+                    false,
+                )),
+                MeasuredUnit::BytesPerS => Some((
+                    integrals.integral / integrals.covered_s / peak_base,
+                    integrals.covered_s,
+                    false,
+                )),
+            }
+        })
+        .collect()
+}
+
+/// Σ fraction × covered / (duration × n): the workload's fraction of peak.
+fn workload_fraction(fractions: &[Option<(f64, f64, bool)>], duration_s: f64, n_gpus: u32) -> f64 {
+    let total: f64 = fractions
+        .iter()
+        .flatten()
+        .map(|(f, covered, _)| f * covered)
+        .sum();
+    total / (duration_s * f64::from(n_gpus.max(1)))
+}
+
+fn metric_text(measured: &ResourceMeasurement) -> String {
+    let primary: Vec<&str> = measured
+        .metrics
+        .iter()
+        .map(String::as_str)
+        .filter(|m| {
+            catalog::lookup(m).is_some_and(|(spec, _)| {
+                !matches!(spec.quantity, Quantity::SmClock | Quantity::MemClock)
+            })
+        })
+        .collect();
+    if !primary.is_empty() {
+        return primary.join("+");
+    }
+    let fallback = match measured.resource {
+        Resource::Hbm => "DCGM_FI_PROF_DRAM_ACTIVE",
+        Resource::Tensor => "DCGM_FI_PROF_PIPE_TENSOR_ACTIVE",
+        Resource::Nvlink => "DCGM_FI_PROF_NVLINK_TX_BYTES+DCGM_FI_PROF_NVLINK_RX_BYTES",
+        Resource::Pcie => "DCGM_FI_PROF_PCIE_TX_BYTES+DCGM_FI_PROF_PCIE_RX_BYTES",
+        Resource::C2c => "DCGM_FI_PROF_C2C_TX_DATA_BYTES+DCGM_FI_PROF_C2C_RX_DATA_BYTES",
+    };
+    fallback.to_string()
+}
+
+fn round(value: f64, decimals: i32) -> f64 {
+    let factor = 10f64.powi(decimals);
+    (value * factor).round() / factor
+}
+
+/// Percent with 4 decimals: stable in diffs, far finer than the data's accuracy.
+pub(super) fn pct(fraction: f64) -> f64 {
+    round(fraction * 100.0, 4)
+}
+
+/// Builds the row of one resource against its peak.
+pub(super) fn resource_row(
+    measured: &ResourceMeasurement,
+    peak: &Peak,
+    ctx: &RowContext,
+) -> ResourceRow {
+    let correction = correction_for(measured, ctx);
+    let mut notes = correction.notes.clone();
+    notes.extend(measured.notes.iter().cloned());
+    let peak_base = peak.value_base();
+    let usable = matches!(measured.tier, Tier::Prof | Tier::Counter);
+    let fractions = gpu_fractions(measured, &correction, peak_base, false);
+    let fraction = usable.then(|| workload_fraction(&fractions, ctx.duration_s, ctx.n_gpus));
+    let covered_s: f64 = fractions.iter().flatten().map(|(_, c, _)| c).sum();
+    let covered_fraction = (covered_s > 0.0).then(|| {
+        fractions
+            .iter()
+            .flatten()
+            .map(|(f, c, _)| f * c)
+            .sum::<f64>()
+            / covered_s
+    });
+    let clamped: Vec<String> = measured
+        .per_gpu
+        .iter()
+        .zip(&fractions)
+        .filter(|(_, f)| f.is_some_and(|(_, _, clamped)| clamped))
+        .map(|(g, _)| g.gpu.display_name())
+        .collect();
+    if !clamped.is_empty() {
+        notes.push(format!("clock-corrected value above 100 % clamped for {} (SM clock above the clock the peak is quoted at)", clamped.join(", ")));
+    }
+    let steady_fraction = ctx
+        .steady_duration_s
+        .filter(|_| usable)
+        .and_then(|steady_s| {
+            let steady = gpu_fractions(measured, &correction, peak_base, true);
+            steady
+                .iter()
+                .any(Option::is_some)
+                .then(|| workload_fraction(&steady, steady_s, ctx.n_gpus))
+        });
+    let primary_mean = measured
+        .per_gpu
+        .iter()
+        .filter(|g| g.invalid.is_none())
+        .map(|g| g.full.integral)
+        .sum::<f64>()
+        / (ctx.duration_s * f64::from(ctx.n_gpus.max(1)));
+    // Converts a workload mean of the primary value to a fraction of peak, with the same
+    // correction factor as the whole window (used for edge bounds and the time series).
+    let to_fraction = |primary: f64| -> f64 {
+        match (measured.unit, fraction) {
+            (MeasuredUnit::BytesPerS, _) => primary / peak_base,
+            (_, Some(f)) if primary_mean > 0.0 => primary * f / primary_mean,
+            _ => primary * correction.scale,
+        }
+    };
+    let is_busy = measured.unit == MeasuredUnit::BusyFraction;
+    let sol_pct = fraction.filter(|_| !is_busy).map(pct);
+    let per_gpu_rows: Vec<GpuRow> = measured
+        .per_gpu
+        .iter()
+        .zip(&fractions)
+        .map(|(gpu, f)| GpuRow {
+            gpu: gpu.gpu.display_name(),
+            gpu_index: ctx.gpu_indexes.get(&gpu.gpu.display_name()).cloned(),
+            value_pct: f.map(|(f, _, _)| pct(f)),
+            coverage_pct: round(gpu.full.covered_s / ctx.duration_s * 100.0, 2),
+            samples: gpu.full.samples,
+            invalid: gpu.invalid.clone(),
+        })
+        .collect();
+    let n = f64::from(ctx.n_gpus.max(1));
+    let (bytes_per_s, bytes_total, tflops) = match (measured.unit, fraction) {
+        (MeasuredUnit::BytesPerS, Some(f)) | (MeasuredUnit::Ratio, Some(f))
+            if peak.role != PeakRole::TensorCompute =>
+        {
+            let per_gpu = f * peak_base;
+            (Some(per_gpu), Some(per_gpu * ctx.duration_s * n), None)
+        }
+        (MeasuredUnit::Ratio, Some(f)) => (None, None, Some(f * peak_base / 1e12)),
+        _ => (None, None, None),
+    };
+    let per_direction = (measured.tier == Tier::Prof && measured.unit == MeasuredUnit::BytesPerS)
+        .then(|| per_direction_of(measured, peak, ctx))
+        .flatten();
+    let clock_correction = correction
+        .reference_mhz
+        .filter(|_| measured.tier == Tier::Prof)
+        .map(|reference| {
+            let scaled: f64 = measured
+                .per_gpu
+                .iter()
+                .filter_map(|g| g.full.scaled_integral)
+                .sum();
+            let paired: f64 = measured
+                .per_gpu
+                .iter()
+                .filter(|g| g.full.scaled_integral.is_some())
+                .map(|g| {
+                    g.full.integral * g.full.scaled_covered_s.unwrap_or(0.0)
+                        / g.full.covered_s.max(f64::MIN_POSITIVE)
+                })
+                .sum();
+            ClockCorrection {
+                clock: correction
+                    .clock
+                    .map(|q| catalog::spec_of(q).names[0].name.to_string())
+                    .unwrap_or_default(),
+                mean_clock_mhz: (paired > 0.0).then(|| round(scaled / paired, 1)),
+                reference_mhz: reference,
+                reference: correction.reference_name.to_string(),
+                factor: fraction
+                    .filter(|_| primary_mean > 0.0)
+                    .map_or(1.0, |f| round(f / primary_mean, 6)),
+            }
+        });
+    if is_busy {
+        notes.push(format!(
+            "counter tier: {} is the share of time the {} was busy — an upper bound on %SoL, not a measure of {}",
+            measured.metrics.first().map_or("the DEV field", String::as_str),
+            if measured.resource == Resource::Hbm { "memory" } else { "GPU (any kernel)" },
+            if measured.resource == Resource::Hbm { "bandwidth" } else { "FLOPs" },
+        ));
+    }
+    if measured.tier == Tier::Counter && measured.unit == MeasuredUnit::BytesPerS {
+        notes.push("counter tier: DCGM_FI_DEV_NVLINK_BANDWIDTH_TOTAL is payload RX+TX over all links (1000 KiB/s units, read as a rate, never rate()); no per-direction split".to_string());
+    }
+    match measured.tier {
+        Tier::Absent => notes.push(format!(
+            "no DCGM {} data in scope for this window",
+            measured.resource.label()
+        )),
+        Tier::Invalid => notes.push("PROF data invalid on every GPU; no %SoL".to_string()),
+        _ => {}
+    }
+    ResourceRow {
+        peak_key: peak.key.clone(),
+        metric: metric_text(measured),
+        is_fallback: measured.tier == Tier::Counter,
+        n_gpus: ctx.n_gpus,
+        measured_bytes_total: bytes_total,
+        measured_bytes_per_s: bytes_per_s,
+        measured_tflops_avg: tflops.map(|t| round(t, 3)),
+        peak_per_gpu: peak.value,
+        peak_per_gpu_units: peak.units_label().to_string(),
+        peak_per_gpu_base: peak_base,
+        peak_aggregate: round(peak.value * n, 6),
+        sol_pct,
+        notes,
+        resource: measured.resource,
+        ceiling: format!("{}.{}", ctx.row.key, peak.key),
+        tier: measured.tier,
+        unit: measured.unit,
+        sol_pct_bounds: measured
+            .edge_bounds
+            .filter(|_| !is_busy && usable)
+            .map(|[lo, hi]| [pct(to_fraction(lo)), pct(to_fraction(hi))]),
+        sol_pct_of_covered_time: covered_fraction.filter(|_| !is_busy).map(pct),
+        steady_state_sol_pct: steady_fraction.filter(|_| !is_busy).map(pct),
+        sol_pct_uncorrected: (measured.resource == Resource::Tensor && measured.tier == Tier::Prof)
+            .then(|| pct(primary_mean)),
+        clock_correction,
+        precision: None,
+        busy_time_upper_bound_pct: fraction.filter(|_| is_busy).map(pct),
+        per_direction,
+        coverage_pct: round(covered_s / (ctx.duration_s * n) * 100.0, 2),
+        spread: spread_of(&per_gpu_rows),
+        per_gpu: per_gpu_rows,
+        timeseries: measured
+            .timeseries
+            .iter()
+            .map(|[t, v]| [round(*t, 3), pct(to_fraction(*v))])
+            .collect(),
+    }
+}
+
+fn per_direction_of(
+    measured: &ResourceMeasurement,
+    peak: &Peak,
+    ctx: &RowContext,
+) -> Option<PerDirection> {
+    let per_direction = peak.per_direction_base()?;
+    if measured
+        .per_gpu
+        .iter()
+        .all(|g| g.full.tx_integral.is_none() && g.full.rx_integral.is_none())
+    {
+        return None;
+    }
+    let denominator = ctx.duration_s * f64::from(ctx.n_gpus.max(1));
+    let valid = measured.per_gpu.iter().filter(|g| g.invalid.is_none());
+    let tx: f64 = valid
+        .clone()
+        .filter_map(|g| g.full.tx_integral)
+        .sum::<f64>()
+        / denominator;
+    let rx: f64 = valid.filter_map(|g| g.full.rx_integral).sum::<f64>() / denominator;
+    Some(PerDirection {
+        peak_per_direction_bytes_per_s: per_direction,
+        tx_bytes_per_s: tx,
+        rx_bytes_per_s: rx,
+        tx_sol_pct: pct(tx / per_direction),
+        rx_sol_pct: pct(rx / per_direction),
+        max_direction_sol_pct: pct(tx.max(rx) / per_direction),
+    })
+}
+
+fn spread_of(rows: &[GpuRow]) -> Option<Spread> {
+    let mut values: Vec<(f64, &str)> = rows
+        .iter()
+        .filter_map(|r| r.value_pct.map(|v| (v, r.gpu.as_str())))
+        .collect();
+    if values.is_empty() {
+        return None;
+    }
+    values.sort_by(|a, b| a.0.total_cmp(&b.0));
+    let (min, max) = (values[0], values[values.len() - 1]);
+    Some(Spread {
+        min_pct: min.0,
+        min_gpu: min.1.to_string(),
+        max_pct: max.0,
+        max_gpu: max.1.to_string(),
+        median_pct: values[values.len() / 2].0,
+    })
+}
+
+/// A straggler: a GPU reading below this share of the median.
+pub(super) const STRAGGLER_BELOW_MEDIAN: f64 = 0.9;

@@ -1,0 +1,60 @@
+//! The one way outputs reach the disk: a temporary file in the destination's directory, synced,
+//! then renamed over the destination. A crash leaves the old file or the new one, never half.
+
+use std::fs;
+use std::io::{self, Write};
+use std::path::Path;
+
+/// Permissions of written outputs (before umask): readable by others, like any report.
+#[cfg(unix)]
+const OUTPUT_MODE: u32 = 0o644;
+
+/// Writes `bytes` to `path` atomically.
+pub fn write_atomic(path: &Path, bytes: &[u8]) -> io::Result<()> {
+    let directory = path
+        .parent()
+        .filter(|p| !p.as_os_str().is_empty())
+        .unwrap_or(Path::new("."));
+    let mut temp = tempfile::Builder::new()
+        .prefix(".dcgm-sol-")
+        .suffix(".tmp")
+        .tempfile_in(directory)?;
+    temp.write_all(bytes)?;
+    temp.as_file().sync_all()?;
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        fs::set_permissions(temp.path(), fs::Permissions::from_mode(OUTPUT_MODE))?;
+    }
+    temp.persist(path).map_err(|e| e.error)?;
+    // Make the rename itself durable where the platform allows opening a directory.
+    if let Ok(dir) = fs::File::open(directory) {
+        let _ = dir.sync_all();
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn replaces_the_file_and_leaves_no_temporary_behind() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("out.json");
+        write_atomic(&path, b"{\"a\":1}").unwrap();
+        write_atomic(&path, b"{\"a\":2}").unwrap();
+        assert_eq!(fs::read_to_string(&path).unwrap(), "{\"a\":2}");
+        let names: Vec<_> = fs::read_dir(dir.path())
+            .unwrap()
+            .map(|e| e.unwrap().file_name())
+            .collect();
+        assert_eq!(names.len(), 1, "{names:?}");
+    }
+
+    #[test]
+    fn fails_cleanly_in_a_missing_directory() {
+        let dir = tempfile::tempdir().unwrap();
+        assert!(write_atomic(&dir.path().join("nope/out.json"), b"x").is_err());
+    }
+}

@@ -1,0 +1,103 @@
+//! The recorded-scrapes source: exporter text with per-sample timestamps in a file (OpenMetrics
+//! in seconds ending with `# EOF`, or appended Prometheus text in milliseconds), as written by
+//! `dcgm-sol record`. No server needed.
+
+use std::path::{Path, PathBuf};
+
+use sol_core::catalog;
+use sol_core::scrape::{ScrapeError, parse_exposition};
+use sol_core::source::{FetchRequest, Fetched, MetricSource, query_records};
+
+use crate::read::{InputError, read_text};
+
+/// A recorded source that cannot deliver.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum SourceError {
+    /// Unreadable file.
+    #[error(transparent)]
+    Input(#[from] InputError),
+    /// Exporter text that does not parse.
+    #[error("{path}: {error}")]
+    Parse {
+        /// The file.
+        path: PathBuf,
+        /// The parser's error (line and excerpt).
+        error: ScrapeError,
+    },
+    /// Samples without timestamps: a single live scrape, not a recording.
+    #[error(
+        "{path}: {untimestamped} samples carry no timestamp — a plain /metrics scrape has no time; record with `dcgm-sol record` or add epoch timestamps to every sample"
+    )]
+    NoTimestamps {
+        /// The file.
+        path: PathBuf,
+        /// Samples without a timestamp.
+        untimestamped: usize,
+    },
+}
+
+/// Recorded scrapes in a file.
+#[derive(Debug, Clone)]
+pub struct RecordedScrapes {
+    /// The file.
+    pub path: PathBuf,
+    /// How it is named in provenance (relative to the campaign when possible).
+    pub display_name: String,
+}
+
+/// Reads and parses a recorded scrapes file, keeping catalog metrics in scope and range.
+pub fn load_recorded_scrapes(
+    source: &RecordedScrapes,
+    request: &FetchRequest,
+) -> Result<Fetched, SourceError> {
+    let path: &Path = &source.path;
+    let text = read_text(path)?;
+    let parsed = parse_exposition(&text).map_err(|error| SourceError::Parse {
+        path: path.to_path_buf(),
+        error,
+    })?;
+    if !parsed.untimestamped.is_empty() {
+        return Err(SourceError::NoTimestamps {
+            path: path.to_path_buf(),
+            untimestamped: parsed.untimestamped.len(),
+        });
+    }
+    let (from_s, to_s) = request.range_s();
+    let mut present: Vec<&'static str> = Vec::new();
+    let series = parsed
+        .series
+        .into_iter()
+        .filter(|s| {
+            request.metrics.contains(&s.metric.as_str()) && request.scope.matches(&s.labels)
+        })
+        .filter_map(|mut s| {
+            s.samples.retain(|x| x.t_s >= from_s && x.t_s <= to_s);
+            if s.samples.is_empty() {
+                return None;
+            }
+            if let Some((_, name)) = catalog::lookup(&s.metric)
+                && !present.contains(&name.name)
+            {
+                present.push(name.name);
+            }
+            Some(s)
+        })
+        .collect();
+    present.sort_unstable();
+    let captured_source = format!("recorded_scrapes:{}", source.display_name);
+    let queries = query_records(&present, request, &captured_source);
+    Ok(Fetched {
+        series,
+        captured_source,
+        queries,
+    })
+}
+
+impl MetricSource for RecordedScrapes {
+    type Error = SourceError;
+
+    fn fetch(&self, request: &FetchRequest) -> Result<Fetched, SourceError> {
+        load_recorded_scrapes(self, request)
+    }
+}
