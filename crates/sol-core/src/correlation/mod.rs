@@ -394,10 +394,18 @@ fn collect_warnings(
             && spread.median_pct > 0.0
             && spread.min_pct < rows::STRAGGLER_BELOW_MEDIAN * spread.median_pct
         {
+            let index = row
+                .per_gpu
+                .iter()
+                .find(|g| g.gpu == spread.min_gpu)
+                .and_then(|g| g.gpu_index.as_deref());
+            let who = index.map_or_else(
+                || spread.min_gpu.clone(),
+                |i| format!("gpu {i} ({})", spread.min_gpu),
+            );
             warnings.push(format!(
-                "STRAGGLER: {} on {} reads {:.1} % vs a median of {:.1} % across GPUs",
+                "STRAGGLER: {} on {who} reads {:.1} % vs a median of {:.1} % across GPUs",
                 row.resource.label(),
-                spread.min_gpu,
                 spread.min_pct,
                 spread.median_pct
             ));
