@@ -600,3 +600,6 @@ pub fn row_of(correlation: &Correlation, resource: Resource) -> Option<&Resource
         .iter()
         .find(|r| r.resource == resource)
 }
+
+#[cfg(test)]
+mod tests;
