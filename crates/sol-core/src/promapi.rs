@@ -1,0 +1,196 @@
+//! Prometheus HTTP API responses (`/api/v1/query`, `/api/v1/query_range`) as raw series. Pure:
+//! the live source (a later issue) hands the body text here. Values arrive as strings
+//! (`"0.929260"`, `"NaN"`, `"+Inf"`) and timestamps as float epoch seconds.
+
+use std::collections::BTreeMap;
+
+use serde::Deserialize;
+
+use crate::series::{RawSeries, Sample};
+
+/// A response that carries no usable data.
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+#[non_exhaustive]
+pub enum PromApiError {
+    /// Not JSON of the API's envelope.
+    #[error("not a Prometheus API response: {0}")]
+    Shape(String),
+    /// `"status": "error"`.
+    #[error("the server answered {error_type}: {error}")]
+    Server {
+        /// `errorType` (`bad_data`, `execution`, `422`, …).
+        error_type: String,
+        /// The server's message.
+        error: String,
+    },
+    /// A result type other than vector or matrix (`scalar`, `string`).
+    #[error("result type `{0}` carries no series; query a vector or a range selector")]
+    NotSeries(String),
+    /// A sample value that is not a number.
+    #[error("sample value `{0}` is not a number")]
+    BadValue(String),
+}
+
+#[derive(Deserialize)]
+#[serde(tag = "status", rename_all = "lowercase")]
+enum Envelope {
+    Success {
+        data: Data,
+        #[serde(default)]
+        warnings: Vec<String>,
+    },
+    Error {
+        #[serde(rename = "errorType", default)]
+        error_type: String,
+        #[serde(default)]
+        error: String,
+    },
+}
+
+#[derive(Deserialize)]
+#[serde(tag = "resultType", content = "result", rename_all = "lowercase")]
+enum Data {
+    Vector(Vec<InstantSeries>),
+    Matrix(Vec<RangeSeries>),
+    Scalar(serde_json::Value),
+    String(serde_json::Value),
+}
+
+#[derive(Deserialize)]
+struct InstantSeries {
+    metric: BTreeMap<String, String>,
+    value: (f64, String),
+}
+
+#[derive(Deserialize)]
+struct RangeSeries {
+    metric: BTreeMap<String, String>,
+    values: Vec<(f64, String)>,
+}
+
+/// Series of a successful response, and the server's warnings.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ApiSeries {
+    /// One per result entry; `__name__` moved into `metric` (empty when the server dropped it).
+    pub series: Vec<RawSeries>,
+    /// `warnings` of the response (partial data, …).
+    pub warnings: Vec<String>,
+}
+
+fn to_series(
+    mut labels: BTreeMap<String, String>,
+    points: Vec<(f64, String)>,
+) -> Result<RawSeries, PromApiError> {
+    let metric = labels.remove("__name__").unwrap_or_default();
+    let samples = points
+        .into_iter()
+        .map(|(t_s, text)| {
+            text.parse::<f64>()
+                .map(|value| Sample { t_s, value })
+                .map_err(|_| PromApiError::BadValue(text))
+        })
+        .collect::<Result<Vec<_>, _>>()?;
+    Ok(RawSeries {
+        metric,
+        labels,
+        samples,
+    })
+}
+
+/// Parses a response body.
+pub fn parse_response(body: &str) -> Result<ApiSeries, PromApiError> {
+    let envelope: Envelope =
+        serde_json::from_str(body).map_err(|e| PromApiError::Shape(e.to_string()))?;
+    let (data, warnings) = match envelope {
+        Envelope::Success { data, warnings } => (data, warnings),
+        Envelope::Error { error_type, error } => {
+            return Err(PromApiError::Server { error_type, error });
+        }
+    };
+    let series = match data {
+        Data::Vector(entries) => entries
+            .into_iter()
+            .map(|e| to_series(e.metric, vec![e.value]))
+            .collect::<Result<_, _>>()?,
+        Data::Matrix(entries) => entries
+            .into_iter()
+            .map(|e| to_series(e.metric, e.values))
+            .collect::<Result<_, _>>()?,
+        Data::Scalar(_) => return Err(PromApiError::NotSeries("scalar".into())),
+        Data::String(_) => return Err(PromApiError::NotSeries("string".into())),
+    };
+    Ok(ApiSeries { series, warnings })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::labels::GpuKey;
+
+    #[test]
+    fn parses_the_real_h100_instant_query_fixture() {
+        let text = include_str!(
+            "../../../testdata/shared-fixtures/dcgm-exporter/h100-prometheus-query-excerpt.json"
+        );
+        let parsed = parse_response(text).unwrap();
+        assert_eq!(parsed.series.len(), 8);
+        assert!(
+            parsed
+                .series
+                .iter()
+                .all(|s| s.metric == "DCGM_FI_DEV_GPU_UTIL")
+        );
+        assert_eq!(
+            parsed.series[0].samples,
+            vec![Sample {
+                t_s: 1_771_529_464.57,
+                value: 0.0
+            }]
+        );
+        // gpu 6 carries the workload labels renamed by the ServiceMonitor; identity ignores them.
+        let gpu6 = parsed
+            .series
+            .iter()
+            .find(|s| s.labels["gpu"] == "6")
+            .unwrap();
+        assert_eq!(gpu6.labels["exported_namespace"], "dynamo-workload");
+        assert_eq!(gpu6.labels["namespace"], "gpu-operator");
+        let keys: std::collections::BTreeSet<GpuKey> = parsed
+            .series
+            .iter()
+            .filter_map(|s| GpuKey::from_labels(&s.labels))
+            .collect();
+        assert_eq!(keys.len(), 8);
+    }
+
+    #[test]
+    fn matrix_errors_and_special_values() {
+        let body = r#"{"status":"success","data":{"resultType":"matrix","result":[{"metric":{"__name__":"M","gpu":"0"},"values":[[10,"NaN"],[20,"+Inf"],[30,"0.5"]]}]},"warnings":["partial"]}"#;
+        let parsed = parse_response(body).unwrap();
+        assert_eq!(parsed.warnings, vec!["partial".to_string()]);
+        let values: Vec<f64> = parsed.series[0].samples.iter().map(|s| s.value).collect();
+        assert!(values[0].is_nan() && values[1].is_infinite() && values[2] == 0.5);
+        let error = r#"{"status":"error","errorType":"bad_data","error":"parse error"}"#;
+        assert_eq!(
+            parse_response(error),
+            Err(PromApiError::Server {
+                error_type: "bad_data".into(),
+                error: "parse error".into()
+            })
+        );
+        assert!(matches!(
+            parse_response("<html>502</html>"),
+            Err(PromApiError::Shape(_))
+        ));
+        let scalar = r#"{"status":"success","data":{"resultType":"scalar","result":[1,"2"]}}"#;
+        assert_eq!(
+            parse_response(scalar),
+            Err(PromApiError::NotSeries("scalar".into()))
+        );
+        let bad = r#"{"status":"success","data":{"resultType":"vector","result":[{"metric":{},"value":[1,"abc"]}]}}"#;
+        assert_eq!(
+            parse_response(bad),
+            Err(PromApiError::BadValue("abc".into()))
+        );
+    }
+}
