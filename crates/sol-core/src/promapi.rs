@@ -52,8 +52,8 @@ enum Envelope {
 enum Data {
     Vector(Vec<InstantSeries>),
     Matrix(Vec<RangeSeries>),
-    Scalar(serde_json::Value),
-    String(serde_json::Value),
+    Scalar(serde::de::IgnoredAny),
+    String(serde::de::IgnoredAny),
 }
 
 #[derive(Deserialize)]
