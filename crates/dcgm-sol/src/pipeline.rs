@@ -264,7 +264,6 @@ pub enum CellOutcome {
 
 /// `correlate` for one cell.
 pub fn correlate_cell(
-    global: &GlobalArgs,
     args: &CorrelateArgs,
     campaign: &CampaignDir,
     cell_id: &str,
@@ -398,7 +397,6 @@ pub fn correlate_cell(
         .with_context(|| format!("writing {}", frozen_path.display()))
         .map_err(runtime)?;
     write_json(&cell, &result)?;
-    let _ = global;
     Ok(CellOutcome::Done(Box::new(result)))
 }
 

@@ -23,6 +23,8 @@ pub mod scrape;
 pub mod series;
 pub mod source;
 pub mod steady;
+#[cfg(test)]
+mod test_support;
 pub mod time;
 pub mod validity;
 pub mod window;

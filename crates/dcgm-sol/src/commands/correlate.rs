@@ -46,7 +46,7 @@ pub fn run(global: &GlobalArgs, args: &CorrelateArgs) -> Result<(), AppError> {
         return Err(input(anyhow!("campaign `{}` has no cells", campaign.slug)));
     }
     let outcomes = run_cells(&cell_ids, args.jobs, |id| {
-        correlate_cell(global, args, &campaign, id, &ceilings)
+        correlate_cell(args, &campaign, id, &ceilings)
     });
     report(global, args, &cell_ids, outcomes)
 }

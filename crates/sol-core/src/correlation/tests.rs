@@ -5,19 +5,8 @@ use crate::assemble::assemble;
 use crate::ceilings::Ceilings;
 use crate::measure::{MeasureInput, measure};
 use crate::series::{RawSeries, Sample};
-use crate::window::{Window, WindowConfidence};
-
-fn window(start_s: f64, end_s: f64) -> Window {
-    Window {
-        start_s,
-        end_s,
-        source: "test".into(),
-        confidence: WindowConfidence::Exact,
-        timezone_assumption: None,
-        resolution_s: None,
-        full_span_s: None,
-    }
-}
+use crate::test_support::window;
+use crate::window::Window;
 
 /// `metric` on GPU `uuid` every 10 s over [90, 210] (window [100, 200] in most tests).
 fn series(metric: &str, uuid: &str, model: &str, value: f64) -> RawSeries {

@@ -3,19 +3,7 @@
 use super::*;
 use crate::assemble::assemble;
 use crate::series::{RawSeries, Sample};
-use crate::window::WindowConfidence;
-
-fn window(start_s: f64, end_s: f64) -> Window {
-    Window {
-        start_s,
-        end_s,
-        source: "test".into(),
-        confidence: WindowConfidence::Exact,
-        timezone_assumption: None,
-        resolution_s: None,
-        full_span_s: None,
-    }
-}
+use crate::test_support::window;
 
 fn gpu_labels(uuid: &str) -> Vec<(String, String)> {
     vec![
