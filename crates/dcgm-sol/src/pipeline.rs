@@ -4,23 +4,22 @@
 use std::path::{Path, PathBuf};
 
 use anyhow::{Context as _, anyhow};
-use sol_core::assemble::assemble;
-use sol_core::bench::{BenchReadOptions, BenchRun, read_atlas, read_bench, sniff};
+use sol_core::bench::{BenchError, BenchReadOptions, BenchRun, read_atlas, read_bench};
 use sol_core::ceilings::Ceilings;
 use sol_core::context::Context;
 use sol_core::correlation::{
-    Correlation, EvalError, EvalInput, HwSelection, KernelCategories, Provenance, evaluate,
-    select_hardware,
+    CellData, Correlation, EvalError, EvalInput, HwSelection, KernelCategories, Provenance,
+    evaluate, measure_cell,
 };
 use sol_core::frozen::{FrozenExtension, FrozenSnapshot};
-use sol_core::measure::{MeasureInput, Measurement, measure};
+use sol_core::measure::Measurement;
 use sol_core::scope::{Scope, parse_selector};
 use sol_core::source::{FetchRequest, Fetched, MetricSource};
 use sol_core::time::parse_instant;
 use sol_core::window::{Window, WindowConfidence};
 use sol_io::{
-    CampaignDir, CellDir, OUTPUT_CORRELATION, OUTPUT_FROZEN, RecordedScrapes, read_text,
-    write_atomic,
+    CampaignDir, CellDir, OUTPUT_CORRELATION, OUTPUT_FROZEN, PERFBENCH_FILE, RecordedScrapes,
+    read_text, write_atomic,
 };
 
 use crate::cli::{CorrelateArgs, EvalArgs, GlobalArgs};
@@ -97,32 +96,56 @@ fn bench_run(
     cell: &CellDir,
     args: &CorrelateArgs,
 ) -> Result<Option<(BenchRun, PathBuf)>, AppError> {
-    let candidates = match &args.bench_file {
-        Some(path) => vec![path.clone()],
-        None => cell.bench_candidates().map_err(input)?,
-    };
-    let mut chosen = None;
-    for path in candidates {
-        let text = read_text(&path).map_err(input)?;
-        if args.bench_file.is_some() || sniff(&text).is_some() {
-            chosen = Some((path, text));
-            break;
-        }
-        tracing::info!("{}: not a supported bench result, skipped", path.display());
-    }
-    let Some((path, text)) = chosen else {
-        return Ok(None);
-    };
     let options = BenchReadOptions {
         captured_at_is_end: args.captured_at_is_end,
         timezone: timezone(args.timezone.as_deref())?,
     };
-    let file_name = path.file_name().map_or_else(
-        || path.display().to_string(),
-        |n| n.to_string_lossy().into_owned(),
-    );
-    let runs = read_bench(&file_name, &text, &options)
-        .map_err(|e| input(anyhow!("{}: {e}", path.display())))?;
+    let read = |path: &Path| -> Result<Result<Vec<BenchRun>, BenchError>, AppError> {
+        let text = read_text(path).map_err(input)?;
+        let file_name = path.file_name().map_or_else(
+            || path.display().to_string(),
+            |n| n.to_string_lossy().into_owned(),
+        );
+        Ok(read_bench(&file_name, &text, &options))
+    };
+    // An explicit file, or the seed's bundle by name, must read; other JSON in the cell is tried
+    // in name order and skipped only when it is not a bench result at all.
+    let explicit = args
+        .bench_file
+        .clone()
+        .or_else(|| Some(cell.file(PERFBENCH_FILE)).filter(|p| p.is_file()));
+    let (runs, path) = match explicit {
+        Some(path) => (
+            read(&path)?.map_err(|e| input(anyhow!("{}: {e}", path.display())))?,
+            path,
+        ),
+        None => {
+            let mut broken = Vec::new();
+            let mut found = None;
+            for path in cell.bench_candidates().map_err(input)? {
+                match read(&path)? {
+                    Ok(runs) => {
+                        found = Some((runs, path));
+                        break;
+                    }
+                    Err(BenchError::UnknownFormat { .. }) => {
+                        tracing::info!("{}: not a bench result, skipped", path.display())
+                    }
+                    Err(e) => broken.push(format!("{}: {e}", path.display())),
+                }
+            }
+            match (found, broken.is_empty()) {
+                (Some(found), _) => found,
+                (None, true) => return Ok(None),
+                (None, false) => {
+                    return Err(input(anyhow!(
+                        "no readable bench result in the cell: {}",
+                        broken.join("; ")
+                    )));
+                }
+            }
+        }
+    };
     let run = match (args.bench_index, runs.len()) {
         (Some(index), _) => runs.into_iter().find(|r| r.index == index).ok_or_else(|| {
             input(anyhow!(
@@ -328,13 +351,8 @@ pub fn correlate_cell(
             source: captured,
         });
     }
-    let fetched: Fetched = source.fetch(&request).map_err(|e| match e {
-        sol_io::SourceError::Input(_)
-        | sol_io::SourceError::Parse { .. }
-        | sol_io::SourceError::NoTimestamps { .. } => input(e),
-        other => runtime(other),
-    })?;
-    let assembly = assemble(&fetched.series);
+    // Every failure of a recorded source is a problem with the file: exit 2.
+    let fetched: Fetched = source.fetch(&request).map_err(input)?;
     let expected = args
         .n_gpus
         .map(|n| (n, "--n-gpus".to_string()))
@@ -346,39 +364,39 @@ pub fn correlate_cell(
     if expected.as_ref().is_some_and(|(n, _)| *n == 0) {
         return Err(input(anyhow!("--n-gpus must be at least 1")));
     }
-    let measurement = measure(&MeasureInput {
-        assembly: &assembly,
-        window: &window,
-        expected_gpus: expected,
-        default_interval_s: ceilings.dcgm_config().expected_scrape_interval_s,
-    });
-    let model_names: Vec<String> = measurement
-        .gpus_seen
-        .iter()
-        .filter_map(|g| g.model_name.clone())
-        .collect();
-    let (hardware, mismatch) = select_hardware(
+    let measured = measure_cell(
+        &CellData {
+            series: &fetched.series,
+            window: &window,
+            expected_gpus: expected,
+            hw_key: args.eval.hw_key.as_deref(),
+            context: &context,
+        },
         ceilings,
-        args.eval.hw_key.as_deref(),
-        &context,
-        &model_names,
     )
     .map_err(eval_error)?;
     let evaluation = Evaluation {
         cell: &cell,
         campaign,
         ceilings,
-        hardware,
+        hardware: measured.hardware,
         context,
         provenance: Provenance {
             captured_sources: vec![fetched.captured_source],
             queries: fetched.queries,
             scope,
         },
-        extra_warnings: mismatch.into_iter().collect(),
+        extra_warnings: measured.warnings,
         eval: &args.eval,
     };
-    let result = evaluate_cell(&evaluation, &measurement, args.eval.tensor_peak.as_deref())?;
+    let result = evaluate_cell(
+        &evaluation,
+        &measured.measurement,
+        args.eval.tensor_peak.as_deref(),
+    )?;
+    // The result first: a failure writing the snapshot leaves a current result, never a
+    // snapshot newer than the result it belongs to.
+    write_json(&cell, &result)?;
     let frozen = FrozenSnapshot::of_result(
         &result,
         FrozenExtension {
@@ -388,7 +406,7 @@ pub fn correlate_cell(
             tensor_peak: args.eval.tensor_peak.clone(),
             provenance: evaluation.provenance.clone(),
             extra_warnings: evaluation.extra_warnings.clone(),
-            measurement,
+            measurement: measured.measurement,
         },
     );
     let frozen_path = cell.file(OUTPUT_FROZEN);
@@ -396,7 +414,6 @@ pub fn correlate_cell(
     write_atomic(&frozen_path, yaml.as_bytes())
         .with_context(|| format!("writing {}", frozen_path.display()))
         .map_err(runtime)?;
-    write_json(&cell, &result)?;
     Ok(CellOutcome::Done(Box::new(result)))
 }
 
@@ -427,41 +444,21 @@ pub fn fold_cell(
                 let row = ceilings
                     .row(&snapshot.hw_key)
                     .map_err(|e| input(anyhow!("{}: hw_key: {e}", frozen_path.display())))?;
-                let measurement = snapshot
-                    .seed_measurement(&origin, |key| {
-                        row.peak(key)
-                            .and_then(|p| sol_core::correlation::resource_of_role(p.role))
-                    })
+                let seed = snapshot
+                    .seed_fold(&origin, row)
                     .map_err(|e| input(anyhow!("{}: {e}", frozen_path.display())))?;
                 let mut context = atlas_context(campaign, cell_id)?.unwrap_or_default();
                 context
                     .hw_key
                     .get_or_insert_with(|| snapshot.hw_key.clone());
-                let queries = snapshot
-                    .resources
-                    .iter()
-                    .filter_map(|r| {
-                        Some(sol_core::correlation::QueryRecord {
-                            peak_key: Some(r.peak_key.clone()),
-                            metric: r.metric.clone(),
-                            promql: r.promql.clone()?,
-                            unit: format!("{:?}", r.unit).to_lowercase(),
-                            is_fallback: false,
-                            eval_time_utc: snapshot.sweep_end_utc.clone(),
-                            source: format!("frozen:{origin}"),
-                        })
-                    })
-                    .collect();
-                let provenance = Provenance {
-                    captured_sources: vec![format!("frozen:{origin}")],
-                    queries,
-                    scope: Scope::default(),
-                };
-                let hardware = HwSelection {
-                    hw_key: snapshot.hw_key.clone(),
-                    source: "frozen snapshot hw_key".to_string(),
-                };
-                (measurement, hardware, context, provenance, Vec::new(), None)
+                (
+                    seed.measurement,
+                    seed.hardware,
+                    context,
+                    seed.provenance,
+                    Vec::new(),
+                    seed.tensor_peak,
+                )
             }
         };
     let hardware = match &eval.hw_key {

@@ -336,7 +336,13 @@ fn empty_scrapes_file_fails_without_a_result() {
     for empty in ["", "# EOF\n"] {
         fs::write(cell(&scratch).join("dcgm-scrapes.prom"), empty).unwrap();
         let output = correlate(&scratch, CELL, &[]);
-        assert_refused(&output, 1, &["no usable DCGM data"], &[&cell(&scratch)]);
+        // An empty recording is a bad input file: exit 2, naming the file and what to do.
+        assert_refused(
+            &output,
+            2,
+            &["dcgm-scrapes.prom", "no samples", "dcgm-sol record"],
+            &[&cell(&scratch)],
+        );
     }
 }
 

@@ -218,8 +218,24 @@ fn dry_run_lists_queries_and_writes_nothing() {
         .assert()
         .success();
     let stdout = String::from_utf8_lossy(&assert.get_output().stdout).into_owned();
+    // One batched raw-sample query per namespace spelling, every catalog metric in each.
+    let queries: Vec<&str> = stdout
+        .lines()
+        .filter(|l| l.trim_start().starts_with("{__name__=~"))
+        .collect();
+    assert_eq!(queries.len(), 2, "{stdout}");
     assert!(
-        stdout.contains("DCGM_FI_PROF_DRAM_ACTIVE{exported_namespace=\"inference\"}"),
+        queries
+            .iter()
+            .all(|q| q.contains("DCGM_FI_PROF_DRAM_ACTIVE|")),
+        "{stdout}"
+    );
+    assert!(
+        queries[0].contains(",namespace=\"inference\"}["),
+        "{stdout}"
+    );
+    assert!(
+        queries[1].contains(",exported_namespace=\"inference\"}["),
         "{stdout}"
     );
     assert!(

@@ -12,7 +12,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use serde::{Deserialize, Serialize};
 
 use crate::catalog::{self, FieldKind, Quantity};
-use crate::labels::{GpuKey, Labels, MODEL_NAME_LABELS, first_label};
+use crate::labels::{GpuKey, Labels, MODEL_NAME_LABELS, first_label, host_of};
 use crate::series::{RawSeries, Sample};
 use crate::validity::{Rejection, Verdict, judge};
 
@@ -54,6 +54,40 @@ pub struct Assembly {
 }
 
 impl Assembly {
+    /// Drops samples of `quantity` above `limit` (base units), counting them as
+    /// [`Rejection::AboveLinkPeak`]. Returns how many were dropped.
+    pub fn reject_above(&mut self, quantity: Quantity, limit: f64) -> usize {
+        let mut dropped = 0;
+        for gpu in &mut self.gpus {
+            if let Some(samples) = gpu.quantities.get_mut(&quantity) {
+                let before = samples.len();
+                samples.retain(|s| s.value <= limit);
+                dropped += before - samples.len();
+            }
+            gpu.quantities.retain(|_, samples| !samples.is_empty());
+        }
+        if dropped > 0 {
+            *self
+                .validity
+                .rejected
+                .entry(quantity)
+                .or_default()
+                .entry(Rejection::AboveLinkPeak)
+                .or_default() += dropped;
+        }
+        dropped
+    }
+
+    /// `modelName` values of the GPUs, sorted and unique.
+    pub fn model_names(&self) -> Vec<String> {
+        let names: BTreeSet<&String> = self
+            .gpus
+            .iter()
+            .filter_map(|g| g.model_name.as_ref())
+            .collect();
+        names.into_iter().cloned().collect()
+    }
+
     /// Host names of the GPUs, sorted and unique (empty host names left out).
     pub fn hosts(&self) -> Vec<String> {
         let hosts: BTreeSet<&str> = self
@@ -69,6 +103,10 @@ impl Assembly {
 /// Samples of one GPU entity (GPU-level or one MIG instance) before MIG resolution.
 #[derive(Default)]
 struct EntitySamples {
+    uuid: String,
+    /// Best host label seen (lowest rank in `HOST_LABELS`) and every host name seen.
+    host: Option<(usize, String)>,
+    hosts: BTreeSet<String>,
     gpu_index: Option<String>,
     model_name: Option<String>,
     mig_profile: Option<String>,
@@ -79,7 +117,7 @@ struct EntitySamples {
 /// ignored.
 pub fn assemble(series: &[RawSeries]) -> Assembly {
     let mut assembly = Assembly::default();
-    let mut entities: BTreeMap<GpuKey, EntitySamples> = BTreeMap::new();
+    let mut entities: BTreeMap<(String, Option<String>), EntitySamples> = BTreeMap::new();
     for one in series {
         let Some((spec, name)) = catalog::lookup(&one.metric) else {
             continue;
@@ -88,7 +126,8 @@ pub fn assemble(series: &[RawSeries]) -> Assembly {
             assembly.unattributed_series += 1;
             continue;
         };
-        let entity = entities.entry(key).or_default();
+        let entity = entities.entry(key.identity()).or_default();
+        entity.uuid.clone_from(&key.uuid);
         remember_labels(entity, &one.labels);
         let target = entity.quantities.entry(spec.quantity).or_default();
         let mut used = false;
@@ -131,6 +170,12 @@ pub fn assemble(series: &[RawSeries]) -> Assembly {
 }
 
 fn remember_labels(entity: &mut EntitySamples, labels: &Labels) {
+    if let Some((rank, host)) = host_of(labels) {
+        entity.hosts.insert(host.to_string());
+        if entity.host.as_ref().is_none_or(|(best, _)| rank < *best) {
+            entity.host = Some((rank, host.to_string()));
+        }
+    }
     if entity.gpu_index.is_none() {
         entity.gpu_index = labels.get("gpu").cloned();
     }
@@ -155,26 +200,50 @@ fn merge_duplicates_by_max(samples: &mut Vec<Sample>) {
     });
 }
 
-fn resolve_mig(entities: BTreeMap<GpuKey, EntitySamples>, assembly: &mut Assembly) {
-    let mut physical: BTreeMap<GpuKey, (Option<EntitySamples>, Vec<EntitySamples>)> =
-        BTreeMap::new();
-    for (key, entity) in entities {
-        let gpu_key = GpuKey {
-            gpu_instance: None,
-            ..key.clone()
-        };
-        let slot = physical.entry(gpu_key).or_default();
-        if key.is_gpu_instance() {
+fn resolve_mig(
+    entities: BTreeMap<(String, Option<String>), EntitySamples>,
+    assembly: &mut Assembly,
+) {
+    type Physical = (Option<EntitySamples>, Vec<EntitySamples>);
+    let mut physical: BTreeMap<String, Physical> = BTreeMap::new();
+    for ((id, instance), entity) in entities {
+        let slot = physical.entry(id).or_default();
+        if instance.is_some() {
             slot.1.push(entity);
         } else {
             slot.0 = Some(entity);
         }
     }
-    for (key, (gpu_level, instances)) in physical {
+    for (gpu_level, instances) in physical.into_values() {
+        let all = gpu_level.iter().chain(&instances);
+        let host = all
+            .clone()
+            .filter_map(|e| e.host.clone())
+            .min()
+            .map(|(_, h)| h)
+            .unwrap_or_default();
+        let hosts: BTreeSet<&String> = all.clone().flat_map(|e| &e.hosts).collect();
+        let uuid = all
+            .clone()
+            .map(|e| e.uuid.clone())
+            .next()
+            .unwrap_or_default();
         let mut gpu = GpuSamples {
-            key,
+            key: GpuKey {
+                host,
+                uuid,
+                gpu_instance: None,
+            },
             ..GpuSamples::default()
         };
+        if hosts.len() > 1 {
+            let names: Vec<&str> = hosts.iter().map(|h| h.as_str()).collect();
+            assembly.notes.push(format!(
+                "{} appears under several host labels ({}) — an exporter restart or relabelling; joined by UUID",
+                gpu.key.uuid,
+                names.join(", ")
+            ));
+        }
         if let Some(entity) = gpu_level {
             gpu.gpu_index = entity.gpu_index;
             gpu.model_name = entity.model_name;
@@ -187,6 +256,7 @@ fn resolve_mig(entities: BTreeMap<GpuKey, EntitySamples>, assembly: &mut Assembl
             assembly.gpus.push(gpu);
         }
     }
+    assembly.gpus.sort_by(|a, b| a.key.cmp(&b.key));
 }
 
 fn merge_instances(gpu: &mut GpuSamples, instances: Vec<EntitySamples>, notes: &mut Vec<String>) {
@@ -331,6 +401,33 @@ mod tests {
                     value: 0.6
                 }
             ]
+        );
+    }
+
+    #[test]
+    fn a_changing_host_label_does_not_split_a_gpu() {
+        // No Hostname label; the exporter restarts and `instance` changes between t=10 and t=20.
+        let before = [
+            ("gpu", "0"),
+            ("UUID", "GPU-a"),
+            ("instance", "10.0.0.1:9400"),
+        ];
+        let after = [
+            ("gpu", "0"),
+            ("UUID", "GPU-a"),
+            ("instance", "10.0.0.7:9400"),
+        ];
+        let assembly = assemble(&[
+            series("DCGM_FI_PROF_DRAM_ACTIVE", &before, &[(10.0, 0.5)]),
+            series("DCGM_FI_PROF_DRAM_ACTIVE", &after, &[(20.0, 0.5)]),
+        ]);
+        assert_eq!(assembly.gpus.len(), 1);
+        assert_eq!(assembly.gpus[0].quantities[&Quantity::DramActive].len(), 2);
+        assert!(
+            assembly
+                .notes
+                .iter()
+                .any(|n| n.contains("several host labels"))
         );
     }
 

@@ -9,13 +9,16 @@
 use serde::{Deserialize, Serialize};
 
 use crate::assemble::ValidityCounts;
+use crate::catalog;
+use crate::ceilings::HwRow;
 use crate::context::Context;
-use crate::correlation::{Correlation, HwSelection, Provenance};
+use crate::correlation::{Correlation, HwSelection, Provenance, QueryRecord, resource_of_role};
 use crate::labels::GpuKey;
 use crate::measure::{
     EnergyMeasurement, GpuEnergy, GpuExpectation, GpuInfo, GpuIntegrals, GpuResource, MeasuredUnit,
     Measurement, Resource, ResourceMeasurement, Tier,
 };
+use crate::scope::Scope;
 use crate::steady::SteadyState;
 use crate::time::{format_utc_seconds, parse_instant};
 use crate::window::{Window, WindowConfidence};
@@ -55,9 +58,12 @@ pub struct FrozenResource {
     pub unit: FrozenUnit,
     /// Workload mean (see module docs).
     pub measured_avg: f64,
-    /// Query behind it, when known.
+    /// Query behind it, when known (several joined with ` ; `).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub promql: Option<String>,
+    /// Tensor rows: `measured_avg` already includes the SM-clock correction (ours).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub clock_corrected: Option<bool>,
     /// Per-GPU means and coverage (ours).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub per_gpu: Vec<FrozenGpu>,
@@ -107,8 +113,12 @@ pub struct FrozenSnapshot {
     /// When and by what it was captured.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub captured_by: Option<String>,
-    /// Notes.
-    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    /// Notes (a list, or a single string as some writers emit).
+    #[serde(
+        default,
+        deserialize_with = "one_or_many",
+        skip_serializing_if = "Vec::is_empty"
+    )]
     pub notes: Vec<String>,
     /// Mean power per GPU, W (the seed also calls it `power`).
     #[serde(default, alias = "power", skip_serializing_if = "Option::is_none")]
@@ -227,11 +237,22 @@ impl FrozenSnapshot {
                     metric: row.metric.clone(),
                     unit,
                     measured_avg,
-                    promql: result
-                        .queries
-                        .iter()
-                        .find(|q| q.peak_key.as_deref() == Some(&row.peak_key))
-                        .map(|q| q.promql.clone()),
+                    promql: Some(
+                        result
+                            .queries
+                            .iter()
+                            .filter(|q| {
+                                row.metric
+                                    .split('+')
+                                    .any(|m| q.metric.split('|').any(|x| x == m))
+                            })
+                            .map(|q| q.promql.as_str())
+                            .collect::<Vec<_>>()
+                            .join(" ; "),
+                    )
+                    .filter(|p| !p.is_empty()),
+                    clock_corrected: (row.resource == Resource::Tensor)
+                        .then_some(row.clock_correction.is_some()),
                     per_gpu: row
                         .per_gpu
                         .iter()
@@ -297,9 +318,20 @@ impl FrozenSnapshot {
                     ),
                 });
             };
+            check_metric(resource, &frozen.metric).map_err(|reason| FrozenError::Invalid {
+                field: format!("resources[{i}].metric"),
+                reason,
+            })?;
             let unit = match frozen.unit {
                 FrozenUnit::Ratio => MeasuredUnit::Ratio,
                 FrozenUnit::BytesPerS => MeasuredUnit::BytesPerS,
+            };
+            let row_tier = if frozen.metric.contains("NVLINK_BANDWIDTH_TOTAL")
+                || frozen.metric.contains("NVLINK_THROUGHPUT_TOTAL")
+            {
+                Tier::Counter
+            } else {
+                tier
             };
             let per_gpu = gpus
                 .iter()
@@ -316,7 +348,7 @@ impl FrozenSnapshot {
                 })
                 .collect();
             let mut resource_notes = Vec::new();
-            if resource == Resource::Tensor {
+            if resource == Resource::Tensor && frozen.clock_corrected != Some(true) {
                 resource_notes.push(
                     "seed snapshot carries no SM clock: tensor activity not clock-corrected"
                         .to_string(),
@@ -324,9 +356,13 @@ impl FrozenSnapshot {
             }
             resources.push(ResourceMeasurement {
                 resource,
-                tier,
+                tier: row_tier,
                 unit,
-                metrics: vec![frozen.metric.clone()],
+                metrics: frozen
+                    .metric
+                    .split('+')
+                    .map(|m| m.trim().to_string())
+                    .collect(),
                 scale_quantity: None,
                 per_gpu,
                 edge_bounds: None,
@@ -392,9 +428,109 @@ impl FrozenSnapshot {
             validity: ValidityCounts::default(),
             invalid_prof_gpus: Vec::new(),
             metrics_used: self.resources.iter().map(|r| r.metric.clone()).collect(),
+            nodes: self.nodes.clone(),
+            memory_clock_max: None,
+            alignment: None,
             notes,
         })
     }
+}
+
+/// Everything `fold` needs from a seed snapshot (no `dcgm_sol` block).
+#[derive(Debug, Clone)]
+pub struct SeedFold {
+    /// Measurement rebuilt from `measured_avg`.
+    pub measurement: Measurement,
+    /// `captured_sources` and the snapshot's `promql` fields.
+    pub provenance: Provenance,
+    /// The snapshot's `hw_key`.
+    pub hardware: HwSelection,
+    /// The snapshot's tensor peak key, so a multi-precision row keeps the seed's precision.
+    pub tensor_peak: Option<String>,
+}
+
+impl FrozenSnapshot {
+    /// Rebuilds what a seed snapshot holds, resolving its peak keys on `row`.
+    pub fn seed_fold(&self, origin: &str, row: &HwRow) -> Result<SeedFold, FrozenError> {
+        let resource_of = |key: &str| row.peak(key).and_then(|p| resource_of_role(p.role));
+        let measurement = self.seed_measurement(origin, resource_of)?;
+        let source = format!("frozen:{origin}");
+        let queries = self
+            .resources
+            .iter()
+            .filter_map(|r| {
+                Some(QueryRecord {
+                    peak_key: Some(r.peak_key.clone()),
+                    metric: r.metric.clone(),
+                    promql: r.promql.clone()?,
+                    unit: match r.unit {
+                        FrozenUnit::Ratio => "ratio".to_string(),
+                        FrozenUnit::BytesPerS => "bytes_per_s".to_string(),
+                    },
+                    is_fallback: false,
+                    eval_time_utc: self.sweep_end_utc.clone(),
+                    source: source.clone(),
+                })
+            })
+            .collect();
+        Ok(SeedFold {
+            measurement,
+            provenance: Provenance {
+                captured_sources: vec![source],
+                queries,
+                scope: Scope::default(),
+            },
+            hardware: HwSelection {
+                hw_key: self.hw_key.clone(),
+                source: "frozen snapshot hw_key".to_string(),
+            },
+            tensor_peak: self
+                .resources
+                .iter()
+                .map(|r| &r.peak_key)
+                .find(|k| resource_of(k) == Some(Resource::Tensor))
+                .cloned(),
+        })
+    }
+}
+
+/// A frozen row's metric(s) must measure its resource: capacity (FB_USED) or non-tensor pipes
+/// (PIPE_FP16_ACTIVE) under an HBM or tensor peak — the seed's own test mistakes — are refused.
+fn check_metric(resource: Resource, metric: &str) -> Result<(), String> {
+    let allowed = resource.grounded_quantities();
+    for name in metric.split('+').map(str::trim) {
+        match catalog::lookup(name) {
+            Some((spec, _)) if allowed.contains(&spec.quantity) => {}
+            Some((spec, _)) => {
+                return Err(format!(
+                    "`{name}` measures {:?}, not {} — it cannot stand for this peak",
+                    spec.quantity,
+                    resource.label()
+                ));
+            }
+            None => {
+                return Err(format!(
+                    "`{name}` is not a DCGM field that measures {} (capacity fields such as FB_USED never do)",
+                    resource.label()
+                ));
+            }
+        }
+    }
+    Ok(())
+}
+
+/// Accepts a single string where a list of strings is expected.
+fn one_or_many<'de, D: serde::Deserializer<'de>>(deserializer: D) -> Result<Vec<String>, D::Error> {
+    #[derive(Deserialize)]
+    #[serde(untagged)]
+    enum OneOrMany {
+        One(String),
+        Many(Vec<String>),
+    }
+    Ok(match OneOrMany::deserialize(deserializer)? {
+        OneOrMany::One(text) => vec![text],
+        OneOrMany::Many(list) => list,
+    })
 }
 
 /// `sweep_*_utc` text for a window bound.

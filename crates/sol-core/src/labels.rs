@@ -25,7 +25,9 @@ pub const MODEL_NAME_LABELS: [&str; 2] = ["modelName", "model_name"];
 ///
 /// Pod/workload labels, `exported_*`, the exporter's own pod and driver-version labels are not
 /// part of it, so the pod-attribution duplicates of one GPU share one key, and two hosts with
-/// the same `gpu` index are two keys.
+/// the same `gpu` index are two keys. A UUID is globally unique, so series are joined on it
+/// alone ([`GpuKey::identity`]) and the host is carried for display: a host label that changes
+/// (an exporter restart renaming `instance`, `Hostname` → `hostname`) never splits a GPU.
 #[derive(Debug, Clone, Default, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 pub struct GpuKey {
     /// Host name (empty when the series carries no host label).
@@ -59,6 +61,17 @@ impl GpuKey {
         })
     }
 
+    /// What makes two series the same GPU: the UUID (and GPU instance) when the series carries a
+    /// UUID, else host + `gpu` index.
+    pub fn identity(&self) -> (String, Option<String>) {
+        let id = if self.uuid.starts_with("gpu:") {
+            format!("{}/{}", self.host, self.uuid)
+        } else {
+            self.uuid.clone()
+        };
+        (id, self.gpu_instance.clone())
+    }
+
     /// Whether this key is a MIG GPU instance rather than a whole GPU.
     pub fn is_gpu_instance(&self) -> bool {
         self.gpu_instance.is_some()
@@ -76,6 +89,17 @@ impl GpuKey {
             None => format!("{host}/{}", self.uuid),
         }
     }
+}
+
+/// The host of a series and the rank of the label it came from (0 = `Hostname`, best).
+pub fn host_of(labels: &Labels) -> Option<(usize, &str)> {
+    HOST_LABELS.iter().enumerate().find_map(|(rank, name)| {
+        labels
+            .get(*name)
+            .map(String::as_str)
+            .filter(|v| !v.is_empty())
+            .map(|v| (rank, v))
+    })
 }
 
 /// The value of the first label of `names` present (and non-empty) in `labels`.

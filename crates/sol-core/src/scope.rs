@@ -8,7 +8,10 @@
 use regex::Regex;
 use serde::{Deserialize, Serialize};
 
-use crate::labels::{HOST_LABELS, Labels, UUID_LABELS};
+use std::collections::BTreeSet;
+
+use crate::labels::{GpuKey, HOST_LABELS, Labels, UUID_LABELS};
+use crate::series::RawSeries;
 
 /// A label matcher operator, as in PromQL.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -206,11 +209,16 @@ impl Scope {
             && self.gpu_uuids.is_empty()
     }
 
-    /// Whether a series belongs to the scope.
-    pub fn matches(&self, labels: &Labels) -> bool {
+    /// Whether a series carries the workload's labels (namespace and selector items).
+    pub fn matches_workload(&self, labels: &Labels) -> bool {
         let namespace_ok = self.namespace.as_ref().is_none_or(|ns| {
             labels.get("namespace") == Some(ns) || labels.get("exported_namespace") == Some(ns)
         });
+        namespace_ok && self.selector.iter().all(|m| m.matches(labels))
+    }
+
+    /// Whether a series is on an allowed host and GPU.
+    pub fn matches_placement(&self, labels: &Labels) -> bool {
         let host_ok = self.hosts.is_empty()
             || HOST_LABELS
                 .iter()
@@ -219,7 +227,33 @@ impl Scope {
             || UUID_LABELS
                 .iter()
                 .any(|l| labels.get(*l).is_some_and(|u| self.gpu_uuids.contains(u)));
-        namespace_ok && host_ok && uuid_ok && self.selector.iter().all(|m| m.matches(labels))
+        host_ok && uuid_ok
+    }
+
+    /// Applies the scope to fetched series. Host and UUID items filter each series. Workload
+    /// items (namespace, selector) pick the GPUs that carry them at some point, and then every
+    /// series of those GPUs is kept: pod-attribution labels come and go (exporter churn), and a
+    /// stretch without them is still the workload's GPU time.
+    pub fn select(&self, series: Vec<RawSeries>) -> Vec<RawSeries> {
+        let placed: Vec<RawSeries> = series
+            .into_iter()
+            .filter(|s| self.matches_placement(&s.labels))
+            .collect();
+        if self.namespace.is_none() && self.selector.is_empty() {
+            return placed;
+        }
+        let identity = |s: &RawSeries| GpuKey::from_labels(&s.labels).map(|k| k.identity());
+        let gpus: BTreeSet<(String, Option<String>)> = placed
+            .iter()
+            .filter(|s| self.matches_workload(&s.labels))
+            .filter_map(identity)
+            .collect();
+        placed
+            .into_iter()
+            .filter(|s| {
+                self.matches_workload(&s.labels) || identity(s).is_some_and(|id| gpus.contains(&id))
+            })
+            .collect()
     }
 
     /// The selector text the seed's `pod_label_selector` field holds (`k=v,...`), if any.
@@ -233,10 +267,11 @@ impl Scope {
         })
     }
 
-    /// PromQL series selectors for `metric` covering this scope. Each alternative spelling
-    /// (`namespace` vs `exported_namespace`, `Hostname` vs `hostname`, …) is its own selector,
-    /// because range vectors cannot be joined with `or`; their union is the scope.
-    pub fn promql_selectors(&self, metric: &str) -> Vec<String> {
+    /// PromQL series selectors covering the workload items of this scope, one per alternative
+    /// spelling (`namespace` vs `exported_namespace`, …): range vectors cannot be joined with
+    /// `or`, so their union is the scope. `name_matcher` selects the metrics
+    /// (`__name__=~"A|B"`). Host and UUID items are applied to the answer (see [`Scope::select`]).
+    pub fn promql_selectors(&self, name_matcher: &str) -> Vec<String> {
         let mut alternatives: Vec<Vec<String>> = vec![Vec::new()];
         let mut branch = |options: Vec<String>| {
             alternatives = alternatives
@@ -272,46 +307,16 @@ impl Scope {
                 }
             }
         }
-        if !self.hosts.is_empty() {
-            let pattern = escape_promql_string(
-                &self
-                    .hosts
-                    .iter()
-                    .map(|h| regex::escape(h))
-                    .collect::<Vec<_>>()
-                    .join("|"),
-            );
-            branch(
-                HOST_LABELS
-                    .iter()
-                    .map(|l| format!("{l}=~\"{pattern}\""))
-                    .collect(),
-            );
-        }
-        if !self.gpu_uuids.is_empty() {
-            let pattern = escape_promql_string(
-                &self
-                    .gpu_uuids
-                    .iter()
-                    .map(|u| regex::escape(u))
-                    .collect::<Vec<_>>()
-                    .join("|"),
-            );
-            branch(
-                UUID_LABELS
-                    .iter()
-                    .map(|l| format!("{l}=~\"{pattern}\""))
-                    .collect(),
-            );
-        }
         alternatives
             .into_iter()
             .map(|items| {
-                if items.is_empty() {
-                    metric.to_string()
-                } else {
-                    format!("{metric}{{{}}}", items.join(","))
-                }
+                format!(
+                    "{{{}}}",
+                    std::iter::once(name_matcher.to_string())
+                        .chain(items)
+                        .collect::<Vec<_>>()
+                        .join(",")
+                )
             })
             .collect()
     }
@@ -320,6 +325,7 @@ impl Scope {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::series::Sample;
 
     fn labels(pairs: &[(&str, &str)]) -> Labels {
         pairs
@@ -334,13 +340,13 @@ mod tests {
             namespace: Some("inference".into()),
             ..Scope::default()
         };
-        assert!(scope.matches(&labels(&[("namespace", "inference")])));
+        assert!(scope.matches_workload(&labels(&[("namespace", "inference")])));
         // ServiceMonitor with honorLabels: false — the workload namespace is exported_namespace.
-        assert!(scope.matches(&labels(&[
+        assert!(scope.matches_workload(&labels(&[
             ("namespace", "gpu-operator"),
             ("exported_namespace", "inference")
         ])));
-        assert!(!scope.matches(&labels(&[("namespace", "gpu-operator")])));
+        assert!(!scope.matches_workload(&labels(&[("namespace", "gpu-operator")])));
     }
 
     #[test]
@@ -349,12 +355,12 @@ mod tests {
             selector: parse_selector("pod=~vllm-.*, container!=sidecar").unwrap(),
             ..Scope::default()
         };
-        assert!(scope.matches(&labels(&[
+        assert!(scope.matches_workload(&labels(&[
             ("exported_pod", "vllm-0"),
             ("container", "main")
         ])));
-        assert!(!scope.matches(&labels(&[("pod", "vllm-0"), ("container", "sidecar")])));
-        assert!(!scope.matches(&labels(&[("pod", "other")])));
+        assert!(!scope.matches_workload(&labels(&[("pod", "vllm-0"), ("container", "sidecar")])));
+        assert!(!scope.matches_workload(&labels(&[("pod", "other")])));
         assert_eq!(
             scope.selector_text().as_deref(),
             Some("pod=~vllm-.*,container!=sidecar")
@@ -383,27 +389,23 @@ mod tests {
             namespace: Some("a\"} or vector(1) #\\".into()),
             ..Scope::default()
         };
-        let selectors = scope.promql_selectors("DCGM_FI_PROF_DRAM_ACTIVE");
+        let selectors = scope.promql_selectors("__name__=~\"M\"");
         assert_eq!(
             selectors,
             vec![
-                r#"DCGM_FI_PROF_DRAM_ACTIVE{namespace="a\"} or vector(1) #\\"}"#.to_string(),
-                r#"DCGM_FI_PROF_DRAM_ACTIVE{exported_namespace="a\"} or vector(1) #\\"}"#
-                    .to_string(),
+                r#"{__name__=~"M",namespace="a\"} or vector(1) #\\"}"#.to_string(),
+                r#"{__name__=~"M",exported_namespace="a\"} or vector(1) #\\"}"#.to_string(),
             ]
         );
-        // Hosts become an anchored alternation with regex metacharacters escaped.
-        let hosts = Scope {
+        // Host and UUID are applied client-side: no alternative multiplies the queries.
+        let placed = Scope {
             hosts: vec!["n1.example".into()],
+            gpu_uuids: vec!["GPU-a".into()],
             ..Scope::default()
         };
         assert_eq!(
-            hosts.promql_selectors("M")[0],
-            r#"M{Hostname=~"n1\\.example"}"#
-        );
-        assert_eq!(
-            Scope::default().promql_selectors("M"),
-            vec!["M".to_string()]
+            placed.promql_selectors("__name__=~\"M\""),
+            vec![r#"{__name__=~"M"}"#.to_string()]
         );
     }
 
@@ -414,7 +416,29 @@ mod tests {
             gpu_uuids: vec!["GPU-b".into()],
             ..Scope::default()
         };
-        assert!(scope.matches(&labels(&[("hostname", "n2"), ("UUID", "GPU-b")])));
-        assert!(!scope.matches(&labels(&[("Hostname", "n1"), ("UUID", "GPU-b")])));
+        assert!(scope.matches_placement(&labels(&[("hostname", "n2"), ("UUID", "GPU-b")])));
+        assert!(!scope.matches_placement(&labels(&[("Hostname", "n1"), ("UUID", "GPU-b")])));
+    }
+
+    #[test]
+    fn a_gpu_of_the_workload_keeps_its_unlabelled_stretches() {
+        // GPU-a carries namespace=inference for t ≤ 60 and no pod labels afterwards (label
+        // churn); GPU-b belongs to another namespace. Both stretches of GPU-a are kept, GPU-b not.
+        let series = |pairs: &[(&str, &str)], t: f64| RawSeries {
+            metric: "DCGM_FI_PROF_DRAM_ACTIVE".into(),
+            labels: labels(pairs),
+            samples: vec![Sample { t_s: t, value: 0.5 }],
+        };
+        let scope = Scope {
+            namespace: Some("inference".into()),
+            ..Scope::default()
+        };
+        let kept = scope.select(vec![
+            series(&[("UUID", "GPU-a"), ("namespace", "inference")], 60.0),
+            series(&[("UUID", "GPU-a")], 70.0),
+            series(&[("UUID", "GPU-b"), ("namespace", "other")], 60.0),
+        ]);
+        let times: Vec<f64> = kept.iter().map(|s| s.samples[0].t_s).collect();
+        assert_eq!(times, vec![60.0, 70.0]);
     }
 }

@@ -36,12 +36,16 @@ impl<'a> FetchRequest<'a> {
         }
     }
 
-    /// The time range fetched: `[start − margin, end + margin]`.
+    /// The time range fetched: the window — widened to the bench's full span (warm-up and drain,
+    /// which energy per token covers) when it records one — plus the margin on each side.
     pub fn range_s(&self) -> (f64, f64) {
-        (
-            self.window.start_s - self.margin_s,
-            self.window.end_s + self.margin_s,
-        )
+        let [start, end] = self
+            .window
+            .full_span_s
+            .map_or([self.window.start_s, self.window.end_s], |[s, e]| {
+                [s.min(self.window.start_s), e.max(self.window.end_s)]
+            });
+        (start - self.margin_s, end + self.margin_s)
     }
 }
 
@@ -94,24 +98,24 @@ pub fn is_fallback_metric(metric: &str) -> bool {
     })
 }
 
-/// Provenance records for `metrics` (one per scope alternative), answered by `source`.
+/// Provenance of the raw-sample queries that fetch `metrics` for the request: one batched query
+/// (`{__name__=~"A|B|…", <scope>}`) per scope alternative — the set a live source fires.
 pub fn query_records(metrics: &[&str], request: &FetchRequest, source: &str) -> Vec<QueryRecord> {
+    if metrics.is_empty() {
+        return Vec::new();
+    }
     let eval_time_utc = format_utc_millis(request.range_s().1);
-    metrics
-        .iter()
-        .flat_map(|metric| {
-            request
-                .scope
-                .promql_selectors(metric)
-                .into_iter()
-                .map(move |selector| (metric.to_string(), selector))
-        })
-        .map(|(metric, selector)| QueryRecord {
+    let names = metrics.join("|");
+    request
+        .scope
+        .promql_selectors(&format!("__name__=~\"{names}\""))
+        .into_iter()
+        .map(|selector| QueryRecord {
             peak_key: None,
+            metric: names.clone(),
             promql: raw_sample_promql(&selector, request),
-            unit: unit_label(&metric).to_string(),
-            is_fallback: is_fallback_metric(&metric),
-            metric,
+            unit: "per metric (field catalog)".to_string(),
+            is_fallback: metrics.iter().any(|m| is_fallback_metric(m)),
             eval_time_utc: eval_time_utc.clone(),
             source: source.to_string(),
         })
@@ -141,17 +145,22 @@ mod tests {
         let request = FetchRequest::all_catalog_metrics(&scope, &window, 45.0);
         // Range [955, 1165] → 210 s evaluated at 1165.
         assert_eq!(raw_sample_promql("M", &request), "M[210s] @ 1165.000");
-        let records = query_records(&["DCGM_FI_DEV_NVLINK_BANDWIDTH_TOTAL"], &request, "test");
-        assert_eq!(
-            records.len(),
-            2,
-            "namespace and exported_namespace spellings"
+        let records = query_records(
+            &[
+                "DCGM_FI_PROF_DRAM_ACTIVE",
+                "DCGM_FI_DEV_NVLINK_BANDWIDTH_TOTAL",
+            ],
+            &request,
+            "test",
         );
-        assert!(records[0].is_fallback);
-        assert_eq!(records[0].unit, "bytes_per_s");
+        assert_eq!(records.len(), 2, "one batched query per namespace spelling");
+        assert!(
+            records[0].is_fallback,
+            "the batch includes the DEV NVLink fallback"
+        );
         assert_eq!(
             records[1].promql,
-            "DCGM_FI_DEV_NVLINK_BANDWIDTH_TOTAL{exported_namespace=\"inference\"}[210s] @ 1165.000"
+            "{__name__=~\"DCGM_FI_PROF_DRAM_ACTIVE|DCGM_FI_DEV_NVLINK_BANDWIDTH_TOTAL\",exported_namespace=\"inference\"}[210s] @ 1165.000"
         );
     }
 }

@@ -4,7 +4,8 @@
 
 use serde::{Deserialize, Serialize};
 
-use crate::catalog::{FieldKind, FieldSpec, MetricName};
+use crate::catalog::{FieldKind, FieldSpec, MetricName, Quantity, Storage};
+use crate::ceilings::{HwRow, PeakRole};
 
 /// Upper bound of a plausible ratio; values in (1, 1.5] happen under MIG (DCGM #152) and are
 /// clamped to 1, anything above is corrupt.
@@ -21,6 +22,8 @@ pub enum Rejection {
     /// Outside the physical range of the field (negative rate, ratio > 1.5, busy share > 100 %,
     /// clock ≤ 0).
     OutOfRange,
+    /// A byte rate above twice the link's peak for that direction (corrupt or misattributed).
+    AboveLinkPeak,
 }
 
 /// The verdict on one exported value.
@@ -39,7 +42,10 @@ pub fn judge(spec: &FieldSpec, name: &MetricName, raw: f64) -> Verdict {
     if raw.is_nan() || raw.is_infinite() {
         return Verdict::Reject(Rejection::NotFinite);
     }
-    if spec.storage.is_blank(raw) {
+    // No byte rate reaches 2^47 B/s (140 TB/s): that is the FP64 blank whatever the storage.
+    if spec.storage.is_blank(raw)
+        || (spec.kind == FieldKind::BytesPerSecond && Storage::Double.is_blank(raw))
+    {
         return Verdict::Reject(Rejection::BlankSentinel);
     }
     let value = raw * name.scale_to_base;
@@ -60,6 +66,30 @@ pub fn judge(spec: &FieldSpec, name: &MetricName, raw: f64) -> Verdict {
         _ if value < 0.0 => Verdict::Reject(Rejection::OutOfRange),
         _ => Verdict::Keep(value),
     }
+}
+
+/// Byte rates above twice the link's peak for that direction are corrupt (dcgm-fields.md §5):
+/// the limit per byte-rate quantity for a hardware row. Links the row has no peak for get none.
+pub fn link_rate_limits(row: &HwRow) -> Vec<(Quantity, f64)> {
+    let mut limits = Vec::new();
+    let mut per_link = |role: PeakRole, tx: Quantity, rx: Quantity| {
+        if let Some(peak) = row.peaks_with_role(role).next() {
+            let per_direction = peak.per_direction_base().unwrap_or(peak.value_base() / 2.0);
+            limits.push((tx, 2.0 * per_direction));
+            limits.push((rx, 2.0 * per_direction));
+            if role == PeakRole::NvlinkBandwidth {
+                limits.push((Quantity::NvlinkBandwidthTotal, 2.0 * peak.value_base()));
+            }
+        }
+    };
+    per_link(
+        PeakRole::NvlinkBandwidth,
+        Quantity::NvlinkTx,
+        Quantity::NvlinkRx,
+    );
+    per_link(PeakRole::PcieBandwidth, Quantity::PcieTx, Quantity::PcieRx);
+    per_link(PeakRole::C2cBandwidth, Quantity::C2cTx, Quantity::C2cRx);
+    limits
 }
 
 #[cfg(test)]
@@ -91,6 +121,19 @@ mod tests {
             verdict("DCGM_FI_DEV_GPU_UTIL", 4_294_967_295.0),
             Verdict::Reject(Rejection::BlankSentinel)
         );
+    }
+
+    #[test]
+    fn link_limits_are_twice_the_per_direction_peak() {
+        // H100 SXM NVLink4: 0.45 TB/s per direction → 0.9e12 B/s per TX/RX sample; DEV 449
+        // (RX+TX) against 2 × 0.9e12. PCIe5 64 GB/s per direction → 128e9.
+        let ceilings = crate::ceilings::Ceilings::builtin().unwrap();
+        let limits = link_rate_limits(ceilings.row("h100_sxm").unwrap());
+        let limit = |q: Quantity| limits.iter().find(|(x, _)| *x == q).map(|(_, l)| *l);
+        assert_eq!(limit(Quantity::NvlinkTx), Some(0.9e12));
+        assert_eq!(limit(Quantity::NvlinkBandwidthTotal), Some(1.8e12));
+        assert_eq!(limit(Quantity::PcieRx), Some(128e9));
+        assert_eq!(limit(Quantity::C2cTx), None);
     }
 
     #[test]

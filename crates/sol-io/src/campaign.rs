@@ -233,13 +233,9 @@ impl CellDir {
         Some(self.file(KERNELS_FILE)).filter(|p| p.is_file())
     }
 
-    /// Bench result candidates: the perfbench bundle alone when present, else every other
-    /// `.json`/`.jsonl` file that is not one of our inputs or outputs, sorted by name.
+    /// Bench result candidates: every `.json`/`.jsonl` file that is not one of our inputs or
+    /// outputs, sorted by name.
     pub fn bench_candidates(&self) -> Result<Vec<PathBuf>, LayoutError> {
-        let bundle = self.file(PERFBENCH_FILE);
-        if bundle.is_file() {
-            return Ok(vec![bundle]);
-        }
         let entries = fs::read_dir(&self.path).map_err(|source| LayoutError::Io {
             path: self.path.clone(),
             source,
@@ -321,7 +317,7 @@ mod tests {
     }
 
     #[test]
-    fn bench_candidates_prefer_the_bundle_and_skip_our_files() {
+    fn bench_candidates_skip_our_files() {
         let (_root, campaign) = campaign();
         let cell = campaign.cell("c1").unwrap();
         for name in [
@@ -338,10 +334,5 @@ mod tests {
             vec![cell.file("vllm.json")]
         );
         assert!(cell.has_ncu_evidence());
-        fs::write(cell.file(PERFBENCH_FILE), "{}").unwrap();
-        assert_eq!(
-            cell.bench_candidates().unwrap(),
-            vec![cell.file(PERFBENCH_FILE)]
-        );
     }
 }

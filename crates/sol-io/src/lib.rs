@@ -10,7 +10,8 @@ mod recorded;
 
 pub use atomic::write_atomic;
 pub use campaign::{
-    CampaignDir, CellDir, LayoutError, OUTPUT_CORRELATION, OUTPUT_FROZEN, SCRAPES_FILE,
+    CampaignDir, CellDir, LayoutError, OUTPUT_CORRELATION, OUTPUT_FROZEN, PERFBENCH_FILE,
+    SCRAPES_FILE,
 };
 pub use ceilings_file::{CeilingsChoice, load_ceilings};
 pub use read::{InputError, read_text};

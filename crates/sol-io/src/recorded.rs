@@ -25,6 +25,14 @@ pub enum SourceError {
         /// The parser's error (line and excerpt).
         error: ScrapeError,
     },
+    /// No samples at all.
+    #[error(
+        "{path}: holds no samples (empty or only comments); record the exporter during the run with `dcgm-sol record`"
+    )]
+    Empty {
+        /// The file.
+        path: PathBuf,
+    },
     /// Samples without timestamps: a single live scrape, not a recording.
     #[error(
         "{path}: {untimestamped} samples carry no timestamp — a plain /metrics scrape has no time; record with `dcgm-sol record` or add epoch timestamps to every sample"
@@ -57,6 +65,11 @@ pub fn load_recorded_scrapes(
         path: path.to_path_buf(),
         error,
     })?;
+    if parsed.sample_count == 0 {
+        return Err(SourceError::Empty {
+            path: path.to_path_buf(),
+        });
+    }
     if !parsed.untimestamped.is_empty() {
         return Err(SourceError::NoTimestamps {
             path: path.to_path_buf(),
@@ -65,12 +78,15 @@ pub fn load_recorded_scrapes(
     }
     let (from_s, to_s) = request.range_s();
     let mut present: Vec<&'static str> = Vec::new();
-    let series = parsed
+    let known: Vec<_> = parsed
         .series
         .into_iter()
-        .filter(|s| {
-            request.metrics.contains(&s.metric.as_str()) && request.scope.matches(&s.labels)
-        })
+        .filter(|s| request.metrics.contains(&s.metric.as_str()))
+        .collect();
+    let series = request
+        .scope
+        .select(known)
+        .into_iter()
         .filter_map(|mut s| {
             s.samples.retain(|x| x.t_s >= from_s && x.t_s <= to_s);
             if s.samples.is_empty() {

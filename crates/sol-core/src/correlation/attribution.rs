@@ -175,13 +175,13 @@ pub(super) fn attribute(
                 Some(r) => (r.measured_bytes_total.map(|b| b * share), "bytes"),
                 None => (None, if resource == Resource::Tensor { "tflop" } else { "bytes" }),
             };
-            let exclusive = resource_row.and_then(|r| r.sol_pct).filter(|_| share > 0.0).map(|sol| {
-                let value = sol / share;
-                if value > 100.0 {
-                    notes.push("the resource was also busy outside this category's time (÷ share exceeds 100 %): capped".to_string());
-                }
-                value.min(100.0)
-            });
+            let exclusive = resource_row.and_then(|r| r.sol_pct).filter(|_| share > 0.0).map(|sol| sol / share);
+            if exclusive.is_some_and(|v| v > 100.0) {
+                notes.push(
+                    "above 100 %: the resource was also busy outside this category's time, so time shares cannot isolate this category's rate"
+                        .to_string(),
+                );
+            }
             if resource_row.is_none() {
                 notes.push(format!("no {} row for this hardware: nothing to attribute", resource.label()));
             }

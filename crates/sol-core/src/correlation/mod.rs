@@ -11,12 +11,16 @@ use std::collections::BTreeMap;
 
 use serde::{Deserialize, Serialize};
 
-use crate::catalog::{FieldKind, Quantity};
+use crate::assemble::assemble;
+use crate::catalog::FieldKind;
 use crate::ceilings::{Ceilings, CeilingsError};
 use crate::context::Context;
-use crate::measure::{EnergySource, Measurement, Resource, Tier};
+use crate::measure::{EnergySource, MeasureInput, Measurement, Resource, Tier, measure};
 use crate::scope::Scope;
+use crate::series::RawSeries;
 use crate::time::{format_utc_millis, format_utc_seconds};
+use crate::validity::link_rate_limits;
+use crate::window::Window;
 
 pub use attribution::{KernelCategories, KernelsError, resource_of_role};
 pub use schema::*;
@@ -114,6 +118,63 @@ pub fn select_hardware(
     ))
 }
 
+/// What a cell's measurement needs: the raw series and the choices around them.
+#[derive(Debug, Clone)]
+pub struct CellData<'a> {
+    /// Raw series from the source (scope applied).
+    pub series: &'a [RawSeries],
+    /// The window.
+    pub window: &'a Window,
+    /// Expected GPU count and where it came from.
+    pub expected_gpus: Option<(u32, String)>,
+    /// `--hw-key`.
+    pub hw_key: Option<&'a str>,
+    /// Context descriptor (its `hw_key` is the next choice).
+    pub context: &'a Context,
+}
+
+/// A measured cell, ready for [`evaluate`].
+#[derive(Debug, Clone)]
+pub struct MeasuredCell {
+    /// The measurement.
+    pub measurement: Measurement,
+    /// The ceilings row chosen.
+    pub hardware: HwSelection,
+    /// Loud warnings found on the way (hardware mismatch).
+    pub warnings: Vec<String>,
+}
+
+/// Raw series → measurement: identity and validity ([`assemble`]), the hardware row (flag,
+/// context, `modelName`), byte rates above twice the row's link peaks rejected, then
+/// [`measure`]. Every source goes through here.
+pub fn measure_cell(data: &CellData, ceilings: &Ceilings) -> Result<MeasuredCell, EvalError> {
+    let mut assembly = assemble(data.series);
+    let (hardware, mismatch) =
+        select_hardware(ceilings, data.hw_key, data.context, &assembly.model_names())?;
+    let row = ceilings.row(&hardware.hw_key)?;
+    let mut warnings: Vec<String> = mismatch.into_iter().collect();
+    for (quantity, limit) in link_rate_limits(row) {
+        let dropped = assembly.reject_above(quantity, limit);
+        if dropped > 0 {
+            warnings.push(format!(
+                "IMPLAUSIBLE RATES: {dropped} {quantity:?} sample(s) above twice the link's peak ({:.3e} B/s) dropped as corrupt",
+                limit
+            ));
+        }
+    }
+    let measurement = measure(&MeasureInput {
+        assembly: &assembly,
+        window: data.window,
+        expected_gpus: data.expected_gpus.clone(),
+        default_interval_s: ceilings.dcgm_config().expected_scrape_interval_s,
+    });
+    Ok(MeasuredCell {
+        measurement,
+        hardware,
+        warnings,
+    })
+}
+
 /// Everything evaluation needs.
 #[derive(Debug, Clone)]
 pub struct EvalInput<'a> {
@@ -170,7 +231,7 @@ pub fn evaluate(input: &EvalInput) -> Result<Correlation, EvalError> {
         duration_s,
         steady_duration_s,
         tensor_peak,
-        observed_max_mem_clock_mhz: observed_max(m, Quantity::MemClock),
+        memory_clock_max: m.memory_clock_max.as_ref(),
         gpu_indexes: &gpu_indexes,
     };
     let mut warnings: Vec<String> = input.extra_warnings.to_vec();
@@ -206,11 +267,11 @@ pub fn evaluate(input: &EvalInput) -> Result<Correlation, EvalError> {
                 format_utc_seconds(m.window.start_s),
                 format_utc_seconds(m.window.end_s)
             ),
-            detail: no_data_detail(m),
+            detail: no_data_detail(m, &input.provenance.captured_sources),
         });
     }
     collect_warnings(input, &resources, duration_s, &mut warnings);
-    let energy = energy_info(m, input.context);
+    let energy = energy_info(m, input.context, m.gpus_expected.n_gpus);
     let attribution = input
         .kernels
         .map(|(kernels, _)| {
@@ -234,7 +295,7 @@ pub fn evaluate(input: &EvalInput) -> Result<Correlation, EvalError> {
         queries,
         dry_run: false,
         power_watts_per_gpu: energy.mean_power_w_per_gpu,
-        nodes: nodes_of(m),
+        nodes: m.nodes.clone(),
         namespace: input.provenance.scope.namespace.clone(),
         pod_label_selector: input.provenance.scope.selector_text(),
         per_category_attribution: attribution,
@@ -313,9 +374,18 @@ fn group_level(rows: &[ResourceRow]) -> &'static str {
     }
 }
 
-fn no_data_detail(m: &Measurement) -> String {
+fn no_data_detail(m: &Measurement, sources: &[String]) -> String {
+    let from = sources.join(", ");
+    let rejected: usize = m.validity.rejected.values().flat_map(|r| r.values()).sum();
+    if rejected > 0 && m.gpus_seen.is_empty() {
+        return format!(
+            "every value from {from} was rejected ({rejected} NaN, blank-sentinel or out-of-range values)"
+        );
+    }
     if m.gpus_seen.is_empty() {
-        return "no series of any DCGM metric the tool uses matched the scope (check the scope flags and the file/URL)".to_string();
+        return format!(
+            "{from} holds no series of a DCGM metric the tool uses inside the scope (check the scope flags and that the file or server has data)"
+        );
     }
     if !m.invalid_prof_gpus.is_empty() {
         return format!(
@@ -363,6 +433,37 @@ fn collect_warnings(
             m.gpus_expected.expected,
             m.gpus_expected.source
         ));
+    }
+    if seen > m.gpus_expected.expected {
+        warnings.push(format!(
+            "EXTRA GPUS: {seen} GPUs in scope but {} expected ({}): the scope holds GPUs outside the deployment — narrow it with --host/--gpu-uuid/--selector; the denominator uses {seen}",
+            m.gpus_expected.expected,
+            m.gpus_expected.source
+        ));
+    }
+    if let Some(alignment) = m.alignment.as_ref().filter(|a| a.suspicious) {
+        let margin =
+            |v: Option<f64>| v.map_or("—".to_string(), |v| format!("{:.1} %", v * 100.0));
+        warnings.push(format!(
+            "WINDOW MISALIGNED? {} averages {:.1} % inside the window but {} before and {} after it: check captured_at start/end (--captured-at-is-end) and the timezone",
+            alignment.signal,
+            alignment.inside_mean * 100.0,
+            margin(alignment.before_mean),
+            margin(alignment.after_mean)
+        ));
+    }
+    for row in rows {
+        if row.sol_pct.is_some_and(|p| p > 100.0) {
+            warnings.push(format!(
+                "ABOVE PEAK: {} reads {:.1} % of {} — the peak is too low for this GPU or the data are wrong",
+                row.resource.label(),
+                row.sol_pct.unwrap_or_default(),
+                row.ceiling
+            ));
+        }
+        if let Some(note) = row.notes.iter().find(|n| n.starts_with("INCOMPLETE")) {
+            warnings.push(format!("{}: {note}", row.resource.label()));
+        }
     }
     if !m.invalid_prof_gpus.is_empty() {
         warnings.push(format!(
@@ -413,25 +514,6 @@ fn collect_warnings(
     }
 }
 
-fn observed_max(m: &Measurement, quantity: Quantity) -> Option<f64> {
-    m.activity
-        .iter()
-        .find(|a| a.quantity == quantity)
-        .and_then(|a| a.per_gpu.iter().map(|g| g.mean).max_by(f64::total_cmp))
-}
-
-fn nodes_of(m: &Measurement) -> Vec<String> {
-    let mut hosts: Vec<String> = m
-        .gpus_seen
-        .iter()
-        .map(|g| g.key.host.clone())
-        .filter(|h| !h.is_empty())
-        .collect();
-    hosts.sort();
-    hosts.dedup();
-    hosts
-}
-
 fn model_names(m: &Measurement) -> Vec<String> {
     let mut names: Vec<String> = m
         .gpus_seen
@@ -480,7 +562,7 @@ fn window_info(m: &Measurement) -> WindowInfo {
     }
 }
 
-fn energy_info(m: &Measurement, context: &Context) -> EnergyInfo {
+fn energy_info(m: &Measurement, context: &Context, expected_gpus: u32) -> EnergyInfo {
     let e = &m.energy;
     let with_energy: Vec<f64> = e.per_gpu.iter().filter_map(|g| g.energy_j).collect();
     let sources: Vec<EnergySource> = e.per_gpu.iter().filter_map(|g| g.energy_source).collect();
@@ -495,12 +577,14 @@ fn energy_info(m: &Measurement, context: &Context) -> EnergyInfo {
     };
     let mut notes = e.notes.clone();
     let energy_j_total = (!with_energy.is_empty()).then(|| with_energy.iter().sum::<f64>());
-    let complete = with_energy.len() == e.per_gpu.len() && !with_energy.is_empty();
+    // Tokens per joule needs every GPU of the deployment: a GPU without energy data (or
+    // missing altogether) would make the figure look better than it is.
+    let complete = !with_energy.is_empty() && with_energy.len() >= expected_gpus as usize;
     if energy_j_total.is_some() && !complete {
         notes.push(format!(
-            "energy known for {} of {} GPUs: the total and tokens per joule leave the others out",
+            "energy known for {} of {} expected GPUs: energy_j_total leaves the others out and tokens per joule is not computed",
             with_energy.len(),
-            e.per_gpu.len()
+            expected_gpus
         ));
     }
     let powers: Vec<f64> = e.per_gpu.iter().filter_map(|g| g.mean_power_w).collect();
@@ -510,26 +594,26 @@ fn energy_info(m: &Measurement, context: &Context) -> EnergyInfo {
         span_start_utc: format_utc_millis(e.span_s[0]),
         span_end_utc: format_utc_millis(e.span_s[1]),
         span_source: e.span_source.clone(),
-        energy_j_total: energy_j_total.map(|j| rows_round(j, 3)),
+        energy_j_total: energy_j_total.map(|j| rows::round(j, 3)),
         energy_source,
         gpus_with_energy: u32::try_from(with_energy.len()).unwrap_or(u32::MAX),
         mean_power_w_per_gpu: (!powers.is_empty())
-            .then(|| rows_round(powers.iter().sum::<f64>() / powers.len() as f64, 3)),
+            .then(|| rows::round(powers.iter().sum::<f64>() / powers.len() as f64, 3)),
         output_tokens,
         tokens_per_joule: output_tokens
             .zip(usable_total)
-            .map(|(t, j)| rows_round(t as f64 / j, 6)),
+            .map(|(t, j)| rows::round(t as f64 / j, 6)),
         joules_per_output_token: output_tokens
             .filter(|t| *t > 0)
             .zip(usable_total)
-            .map(|(t, j)| rows_round(j / t as f64, 6)),
+            .map(|(t, j)| rows::round(j / t as f64, 6)),
         per_gpu: e
             .per_gpu
             .iter()
             .map(|g| GpuEnergyRow {
                 gpu: g.gpu.display_name(),
-                mean_power_w: g.mean_power_w.map(|w| rows_round(w, 3)),
-                energy_j: g.energy_j.map(|j| rows_round(j, 3)),
+                mean_power_w: g.mean_power_w.map(|w| rows::round(w, 3)),
+                energy_j: g.energy_j.map(|j| rows::round(j, 3)),
                 energy_source: g.energy_source.map(|s| match s {
                     EnergySource::Counter => "counter".to_string(),
                     EnergySource::PowerIntegral => "power_integral".to_string(),
@@ -538,11 +622,6 @@ fn energy_info(m: &Measurement, context: &Context) -> EnergyInfo {
             .collect(),
         notes,
     }
-}
-
-fn rows_round(value: f64, decimals: i32) -> f64 {
-    let factor = 10f64.powi(decimals);
-    (value * factor).round() / factor
 }
 
 fn activity_rows(m: &Measurement) -> Vec<ActivityRow> {
@@ -558,9 +637,9 @@ fn activity_rows(m: &Measurement) -> Vec<ActivityRow> {
             ActivityRow {
                 quantity: format!("{:?}", a.quantity),
                 kind: kind.to_string(),
-                mean: rows_round(a.mean * scale, 4),
-                min: rows_round(values.clone().fold(f64::INFINITY, f64::min), 4),
-                max: rows_round(values.fold(f64::NEG_INFINITY, f64::max), 4),
+                mean: rows::round(a.mean * scale, 4),
+                min: rows::round(values.clone().fold(f64::INFINITY, f64::min), 4),
+                max: rows::round(values.fold(f64::NEG_INFINITY, f64::max), 4),
                 units: units.to_string(),
             }
         })

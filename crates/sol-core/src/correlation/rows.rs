@@ -2,8 +2,13 @@
 
 use super::schema::{ClockCorrection, GpuRow, PerDirection, ResourceRow, Spread};
 use crate::catalog::{self, Quantity};
-use crate::ceilings::{HwRow, Peak, PeakRole};
-use crate::measure::{GpuIntegrals, MeasuredUnit, Resource, ResourceMeasurement, Tier};
+use crate::ceilings::{GddrEccCorrection, HwRow, Peak, PeakRole};
+use crate::measure::{
+    ClockMaximum, GpuIntegrals, MeasuredUnit, Resource, ResourceMeasurement, Tier,
+};
+
+/// The measurement's name for an exported maximum memory clock.
+const EXPORTED_MAX_MEM_CLOCK: &str = "DCGM_FI_DEV_MAX_MEM_CLOCK";
 
 /// A GDDR part with ECC reads DRAM_ACTIVE 9/8 high (dcgmproftester divides by 9/8).
 const GDDR_ECC_SCALE: f64 = 8.0 / 9.0;
@@ -16,8 +21,8 @@ pub(super) struct RowContext<'a> {
     pub steady_duration_s: Option<f64>,
     /// Tensor peak chosen for the workload's precision, with the assumption in words.
     pub tensor_peak: Option<(&'a Peak, String)>,
-    /// Highest memory clock the data saw (pre-Hopper memory scaling fallback).
-    pub observed_max_mem_clock_mhz: Option<f64>,
+    /// Highest memory clock known from the data (pre-Hopper memory scaling).
+    pub memory_clock_max: Option<&'a ClockMaximum>,
     /// Exporter `gpu` index per GPU display name.
     pub gpu_indexes: &'a std::collections::BTreeMap<String, String>,
 }
@@ -39,7 +44,7 @@ pub(super) fn peak_for<'a>(resource: Resource, ctx: &RowContext<'a>) -> Option<&
 struct Correction {
     /// Divide the clock-product mean by this (MHz); `None` = use the plain mean.
     reference_mhz: Option<f64>,
-    reference_name: &'static str,
+    reference_name: String,
     clock: Option<Quantity>,
     /// Constant factor (GDDR ECC).
     scale: f64,
@@ -64,7 +69,7 @@ fn correction_for(measured: &ResourceMeasurement, ctx: &RowContext) -> Correctio
                     };
                     Correction {
                         reference_mhz: Some(mhz),
-                        reference_name: name,
+                        reference_name: name.to_string(),
                         clock: Some(Quantity::SmClock),
                         scale: 1.0,
                         notes,
@@ -74,7 +79,7 @@ fn correction_for(measured: &ResourceMeasurement, ctx: &RowContext) -> Correctio
                     notes.push("no tensor_peak_clock_mhz or boost_mhz in the ceilings row: tensor activity not clock-corrected".to_string());
                     Correction {
                         reference_mhz: None,
-                        reference_name: "none",
+                        reference_name: "none".to_string(),
                         clock: None,
                         scale: 1.0,
                         notes,
@@ -84,6 +89,9 @@ fn correction_for(measured: &ResourceMeasurement, ctx: &RowContext) -> Correctio
         }
         Resource::Hbm => {
             let ecc = ctx.row.needs_gddr_ecc_correction();
+            if ctx.row.gddr_ecc_correction() == GddrEccCorrection::Unverified {
+                notes.push("GDDR ECC correction (8/9) unverified for this architecture: DRAM_ACTIVE used as read".to_string());
+            }
             let scale = if ecc { GDDR_ECC_SCALE } else { 1.0 };
             if ecc {
                 notes.push(
@@ -96,30 +104,43 @@ fn correction_for(measured: &ResourceMeasurement, ctx: &RowContext) -> Correctio
                     notes.push("Hopper or later: DRAM_ACTIVE is already the fraction of theoretical bandwidth".to_string());
                     Correction {
                         reference_mhz: None,
-                        reference_name: "none",
+                        reference_name: "none".to_string(),
                         clock: None,
                         scale,
                         notes,
                     }
                 }
                 Some(false) => {
+                    // The GPU's own exported maximum beats the table; the highest sample seen is
+                    // the last resort (an idle-only window under-states it).
+                    let exported = ctx
+                        .memory_clock_max
+                        .filter(|c| c.source == EXPORTED_MAX_MEM_CLOCK);
+                    let observed = ctx
+                        .memory_clock_max
+                        .filter(|c| c.source != EXPORTED_MAX_MEM_CLOCK);
                     let (reference, name) = match (
-                        ctx.row.mem_clock_max_mhz.as_ref().map(|s| s.value),
-                        ctx.observed_max_mem_clock_mhz,
+                        exported,
+                        ctx.row.mem_clock_max_mhz.as_ref(),
+                        observed,
                     ) {
-                        (Some(max), _) => (Some(max), "mem_clock_max_mhz"),
-                        (None, Some(observed)) => {
-                            notes.push(format!("memory clock maximum unknown: the highest clock seen ({observed:.0} MHz) is used"));
-                            (Some(observed), "max memory clock observed")
+                        (Some(max), _, _) => (Some(max.mhz), max.source.as_str()),
+                        (None, Some(table), _) => (Some(table.value), "mem_clock_max_mhz"),
+                        (None, None, Some(seen)) => {
+                            notes.push(format!(
+                                "memory clock maximum unknown: the highest clock sample seen ({:.0} MHz) is used",
+                                seen.mhz
+                            ));
+                            (Some(seen.mhz), seen.source.as_str())
                         }
-                        (None, None) => {
+                        (None, None, None) => {
                             notes.push("pre-Hopper DRAM_ACTIVE counts cycles at the current memory clock, but no memory clock is known: not scaled".to_string());
                             (None, "none")
                         }
                     };
                     Correction {
                         reference_mhz: reference,
-                        reference_name: name,
+                        reference_name: name.to_string(),
                         clock: reference.map(|_| Quantity::MemClock),
                         scale,
                         notes,
@@ -129,7 +150,7 @@ fn correction_for(measured: &ResourceMeasurement, ctx: &RowContext) -> Correctio
                     notes.push("architecture unknown (no compute_capability in the ceilings row): DRAM_ACTIVE taken as the fraction of peak bandwidth".to_string());
                     Correction {
                         reference_mhz: None,
-                        reference_name: "none",
+                        reference_name: "none".to_string(),
                         clock: None,
                         scale,
                         notes,
@@ -139,7 +160,7 @@ fn correction_for(measured: &ResourceMeasurement, ctx: &RowContext) -> Correctio
         }
         _ => Correction {
             reference_mhz: None,
-            reference_name: "none",
+            reference_name: "none".to_string(),
             clock: None,
             scale: 1.0,
             notes,
@@ -237,9 +258,10 @@ fn metric_text(measured: &ResourceMeasurement) -> String {
     fallback.to_string()
 }
 
-fn round(value: f64, decimals: i32) -> f64 {
+/// Rounds to `decimals` places; `+ 0.0` turns a negative zero (an empty f64 sum) into 0.
+pub(super) fn round(value: f64, decimals: i32) -> f64 {
     let factor = 10f64.powi(decimals);
-    (value * factor).round() / factor
+    (value * factor).round() / factor + 0.0
 }
 
 /// Percent with 4 decimals: stable in diffs, far finer than the data's accuracy.
@@ -256,10 +278,27 @@ pub(super) fn resource_row(
     let correction = correction_for(measured, ctx);
     let mut notes = correction.notes.clone();
     notes.extend(measured.notes.iter().cloned());
+    // GPUs whose PROF data are invalid were busy, not idle: they leave the denominator (a GPU
+    // with no data at all stays in it, counted as idle).
+    let invalid = u32::try_from(
+        measured
+            .per_gpu
+            .iter()
+            .filter(|g| g.invalid.is_some())
+            .count(),
+    )
+    .unwrap_or(u32::MAX);
+    let n_gpus = ctx.n_gpus.saturating_sub(invalid).max(1);
+    if invalid > 0 && matches!(measured.tier, Tier::Prof) {
+        notes.push(format!(
+            "{invalid} of {} GPUs have invalid PROF data: %SoL is over the other {n_gpus}",
+            ctx.n_gpus
+        ));
+    }
     let peak_base = peak.value_base();
     let usable = matches!(measured.tier, Tier::Prof | Tier::Counter);
     let fractions = gpu_fractions(measured, &correction, peak_base, false);
-    let fraction = usable.then(|| workload_fraction(&fractions, ctx.duration_s, ctx.n_gpus));
+    let fraction = usable.then(|| workload_fraction(&fractions, ctx.duration_s, n_gpus));
     let covered_s: f64 = fractions.iter().flatten().map(|(_, c, _)| c).sum();
     let covered_fraction = (covered_s > 0.0).then(|| {
         fractions
@@ -287,7 +326,7 @@ pub(super) fn resource_row(
             steady
                 .iter()
                 .any(Option::is_some)
-                .then(|| workload_fraction(&steady, steady_s, ctx.n_gpus))
+                .then(|| workload_fraction(&steady, steady_s, n_gpus))
         });
     let primary_mean = measured
         .per_gpu
@@ -295,7 +334,7 @@ pub(super) fn resource_row(
         .filter(|g| g.invalid.is_none())
         .map(|g| g.full.integral)
         .sum::<f64>()
-        / (ctx.duration_s * f64::from(ctx.n_gpus.max(1)));
+        / (ctx.duration_s * f64::from(n_gpus.max(1)));
     // Converts a workload mean of the primary value to a fraction of peak, with the same
     // correction factor as the whole window (used for edge bounds and the time series).
     let to_fraction = |primary: f64| -> f64 {
@@ -320,7 +359,7 @@ pub(super) fn resource_row(
             invalid: gpu.invalid.clone(),
         })
         .collect();
-    let n = f64::from(ctx.n_gpus.max(1));
+    let n = f64::from(n_gpus.max(1));
     let (bytes_per_s, bytes_total, tflops) = match (measured.unit, fraction) {
         (MeasuredUnit::BytesPerS, Some(f)) | (MeasuredUnit::Ratio, Some(f))
             if peak.role != PeakRole::TensorCompute =>
@@ -332,7 +371,7 @@ pub(super) fn resource_row(
         _ => (None, None, None),
     };
     let per_direction = (measured.tier == Tier::Prof && measured.unit == MeasuredUnit::BytesPerS)
-        .then(|| per_direction_of(measured, peak, ctx))
+        .then(|| per_direction_of(measured, peak, ctx.duration_s, n_gpus))
         .flatten();
     let clock_correction = correction
         .reference_mhz
@@ -365,6 +404,18 @@ pub(super) fn resource_row(
                     .map_or(1.0, |f| round(f / primary_mean, 6)),
             }
         });
+    if let Some(directions) = &per_direction
+        && (directions.tx_bytes_per_s.is_none() || directions.rx_bytes_per_s.is_none())
+    {
+        let missing = if directions.tx_bytes_per_s.is_none() {
+            "TX"
+        } else {
+            "RX"
+        };
+        notes.push(format!(
+            "INCOMPLETE: {missing} is not exported, so sol_pct counts one direction only (a lower bound on TX+RX)"
+        ));
+    }
     if is_busy {
         notes.push(format!(
             "counter tier: {} is the share of time the {} was busy — an upper bound on %SoL, not a measure of {}",
@@ -388,7 +439,7 @@ pub(super) fn resource_row(
         peak_key: peak.key.clone(),
         metric: metric_text(measured),
         is_fallback: measured.tier == Tier::Counter,
-        n_gpus: ctx.n_gpus,
+        n_gpus,
         measured_bytes_total: bytes_total,
         measured_bytes_per_s: bytes_per_s,
         measured_tflops_avg: tflops.map(|t| round(t, 3)),
@@ -428,31 +479,49 @@ pub(super) fn resource_row(
 fn per_direction_of(
     measured: &ResourceMeasurement,
     peak: &Peak,
-    ctx: &RowContext,
+    duration_s: f64,
+    n_gpus: u32,
 ) -> Option<PerDirection> {
     let per_direction = peak.per_direction_base()?;
-    if measured
+    let valid: Vec<_> = measured
         .per_gpu
         .iter()
-        .all(|g| g.full.tx_integral.is_none() && g.full.rx_integral.is_none())
-    {
+        .filter(|g| g.invalid.is_none())
+        .collect();
+    let has =
+        |pick: fn(&GpuIntegrals) -> Option<f64>| valid.iter().any(|g| pick(&g.full).is_some());
+    let (has_tx, has_rx) = (has(|i| i.tx_integral), has(|i| i.rx_integral));
+    if !has_tx && !has_rx {
         return None;
     }
-    let denominator = ctx.duration_s * f64::from(ctx.n_gpus.max(1));
-    let valid = measured.per_gpu.iter().filter(|g| g.invalid.is_none());
-    let tx: f64 = valid
-        .clone()
-        .filter_map(|g| g.full.tx_integral)
-        .sum::<f64>()
-        / denominator;
-    let rx: f64 = valid.filter_map(|g| g.full.rx_integral).sum::<f64>() / denominator;
+    let denominator = duration_s * f64::from(n_gpus.max(1));
+    let workload = |present: bool, pick: fn(&GpuIntegrals) -> Option<f64>| {
+        present.then(|| valid.iter().filter_map(|g| pick(&g.full)).sum::<f64>() / denominator)
+    };
+    let tx = workload(has_tx, |i| i.tx_integral);
+    let rx = workload(has_rx, |i| i.rx_integral);
+    // The busiest direction of the busiest GPU: a pipeline-parallel link can saturate one way
+    // on one GPU while the workload means of TX and RX look modest.
+    let busiest = valid
+        .iter()
+        .filter(|g| g.full.covered_s > 0.0)
+        .map(|g| {
+            let direction = g
+                .full
+                .tx_integral
+                .unwrap_or(0.0)
+                .max(g.full.rx_integral.unwrap_or(0.0));
+            (direction / g.full.covered_s, g.gpu.display_name())
+        })
+        .max_by(|a, b| a.0.total_cmp(&b.0));
     Some(PerDirection {
         peak_per_direction_bytes_per_s: per_direction,
         tx_bytes_per_s: tx,
         rx_bytes_per_s: rx,
-        tx_sol_pct: pct(tx / per_direction),
-        rx_sol_pct: pct(rx / per_direction),
-        max_direction_sol_pct: pct(tx.max(rx) / per_direction),
+        tx_sol_pct: tx.map(|v| pct(v / per_direction)),
+        rx_sol_pct: rx.map(|v| pct(v / per_direction)),
+        max_direction_sol_pct: busiest.as_ref().map(|(v, _)| pct(v / per_direction)),
+        max_direction_gpu: busiest.map(|(_, gpu)| gpu),
     })
 }
 

@@ -182,16 +182,18 @@ pub struct ClockCorrection {
 pub struct PerDirection {
     /// Unidirectional peak per GPU, B/s.
     pub peak_per_direction_bytes_per_s: f64,
-    /// TX bytes/s per GPU.
-    pub tx_bytes_per_s: f64,
-    /// RX bytes/s per GPU.
-    pub rx_bytes_per_s: f64,
+    /// TX bytes/s per GPU (null when TX is not exported).
+    pub tx_bytes_per_s: Option<f64>,
+    /// RX bytes/s per GPU (null when RX is not exported).
+    pub rx_bytes_per_s: Option<f64>,
     /// TX % of the per-direction peak.
-    pub tx_sol_pct: f64,
+    pub tx_sol_pct: Option<f64>,
     /// RX % of the per-direction peak.
-    pub rx_sol_pct: f64,
-    /// max(TX, RX) % of the per-direction peak.
-    pub max_direction_sol_pct: f64,
+    pub rx_sol_pct: Option<f64>,
+    /// The busiest direction of the busiest GPU, % of the per-direction peak.
+    pub max_direction_sol_pct: Option<f64>,
+    /// The GPU with that busiest direction.
+    pub max_direction_gpu: Option<String>,
 }
 
 /// One GPU in a row.
@@ -265,7 +267,8 @@ pub struct CategoryAttribution {
     /// `bytes` or `tflop`.
     pub attributed_units: String,
     /// %SoL the category would reach if all of the resource's traffic happened during its own
-    /// time (the workload %SoL ÷ time share, capped at 100).
+    /// time (the workload %SoL ÷ time share). Above 100 means the resource was also busy outside
+    /// the category's time.
     pub sol_pct_if_exclusive: Option<f64>,
     /// Caveats.
     pub notes: Vec<String>,

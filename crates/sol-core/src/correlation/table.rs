@@ -60,10 +60,12 @@ pub fn render_table(c: &Correlation) -> String {
     if let Some(j) = c.energy.energy_j_total {
         let _ = writeln!(
             out,
-            "  energy {:.1} kJ ({}) · {:.0} W/GPU · {} tokens/J",
+            "  energy {:.1} kJ ({}) · {} W/GPU · {} tokens/J",
             j / 1000.0,
             c.energy.energy_source.as_deref().unwrap_or("?"),
-            c.energy.mean_power_w_per_gpu.unwrap_or(0.0),
+            c.energy
+                .mean_power_w_per_gpu
+                .map_or("—".to_string(), |w| format!("{w:.0}")),
             c.energy
                 .tokens_per_joule
                 .map_or("—".to_string(), |t| format!("{t:.3}"))

@@ -1,9 +1,7 @@
 //! Hand-derived checks of the evaluation: measurement ÷ built-in ceilings.
 
 use super::*;
-use crate::assemble::assemble;
 use crate::ceilings::Ceilings;
-use crate::measure::{MeasureInput, measure};
 use crate::series::{RawSeries, Sample};
 use crate::test_support::window;
 use crate::window::Window;
@@ -54,32 +52,27 @@ impl Case {
 
     fn run(&self) -> Result<Correlation, EvalError> {
         let ceilings = Ceilings::builtin().unwrap();
-        let assembly = assemble(&self.series);
-        let m = measure(&MeasureInput {
-            assembly: &assembly,
-            window: &self.window,
-            expected_gpus: self.expected_gpus.map(|n| (n, "--n-gpus".to_string())),
-            default_interval_s: 15.0,
-        });
-        let names: Vec<String> = m
-            .gpus_seen
-            .iter()
-            .filter_map(|g| g.model_name.clone())
-            .collect();
-        let (hardware, mismatch) =
-            select_hardware(&ceilings, Some(self.hw_key), &self.context, &names)?;
-        let warnings: Vec<String> = mismatch.into_iter().collect();
+        let cell = measure_cell(
+            &CellData {
+                series: &self.series,
+                window: &self.window,
+                expected_gpus: self.expected_gpus.map(|n| (n, "--n-gpus".to_string())),
+                hw_key: Some(self.hw_key),
+                context: &self.context,
+            },
+            &ceilings,
+        )?;
         evaluate(&EvalInput {
             cell_id: "c1",
-            measurement: &m,
+            measurement: &cell.measurement,
             ceilings: &ceilings,
-            hardware: &hardware,
+            hardware: &cell.hardware,
             context: &self.context,
             tensor_peak: None,
             provenance: &Provenance::default(),
             kernels: self.kernels.as_ref().map(|k| (k, "cells/c1/kernels.json")),
             ncu_evidence: false,
-            extra_warnings: &warnings,
+            extra_warnings: &cell.warnings,
         })
     }
 }
@@ -191,9 +184,9 @@ fn nvlink_bytes_against_bidirectional_and_per_direction_peaks() {
     );
     close(nvlink.sol_pct.unwrap(), 33.3333, "bidirectional");
     let per_direction = nvlink.per_direction.as_ref().unwrap();
-    close(per_direction.tx_sol_pct, 22.2222, "tx");
-    close(per_direction.rx_sol_pct, 44.4444, "rx");
-    close(per_direction.max_direction_sol_pct, 44.4444, "max");
+    close(per_direction.tx_sol_pct.unwrap(), 22.2222, "tx");
+    close(per_direction.rx_sol_pct.unwrap(), 44.4444, "rx");
+    close(per_direction.max_direction_sol_pct.unwrap(), 44.4444, "max");
     close(nvlink.measured_bytes_total.unwrap() / 1e13, 3.0, "total");
     assert!(!nvlink.is_fallback);
 }
@@ -334,7 +327,7 @@ fn gddr_with_ecc_reads_nine_eighths_high() {
 #[test]
 fn attribution_uses_time_shares_for_this_rows_keys() {
     // NVLink 33.333 % (as above), HBM DRAM 0.25 → 25 %. kernels: NCCL 30, GEMM 70 samples.
-    // NCCL → NVLink (default for collectives): 33.333 / 0.3 = 111 % → capped at 100 with a note.
+    // NCCL → NVLink (default for collectives): 33.333 / 0.3 = 111.111 % → above 100, with a note.
     // GEMM → HBM (default): 25 / 0.7 = 35.714 %; attributed bytes = 0.7 × total HBM bytes.
     let mut case = Case::new(
         "h100_sxm",
@@ -367,8 +360,12 @@ fn attribution_uses_time_shares_for_this_rows_keys() {
     );
     let nccl = &result.per_category_attribution[1];
     assert_eq!(nccl.ceiling.as_deref(), Some("h100_sxm.nvlink4_tbps"));
-    close(nccl.sol_pct_if_exclusive.unwrap(), 100.0, "capped");
-    assert!(nccl.notes.iter().any(|n| n.contains("capped")));
+    close(nccl.sol_pct_if_exclusive.unwrap(), 111.1111, "above 100");
+    assert!(
+        nccl.notes
+            .iter()
+            .any(|n| n.contains("outside this category"))
+    );
     assert_eq!(
         result.kernels_json_path.as_deref(),
         Some("cells/c1/kernels.json")
@@ -398,4 +395,100 @@ fn next_lever_names_the_bound_and_a_gate() {
     );
     assert!(lever.frontier.iter().all(|l| !l.gate.is_empty()));
     assert_eq!(lever.frontier[0].rank, 1);
+}
+
+#[test]
+fn the_busiest_direction_is_found_per_gpu() {
+    // Two GPUs in a pipeline: GPU-0 sends 400 GB/s and receives nothing, GPU-1 receives 300.
+    // Workload TX = 200 GB/s (44.4 % of 450 GB/s), but GPU-0's TX runs at 400 / 450 = 88.9 %.
+    let mut case = Case::new(
+        "h100_sxm",
+        vec![
+            series("DCGM_FI_PROF_NVLINK_TX_BYTES", "GPU-0", H100, 4e11),
+            series("DCGM_FI_PROF_NVLINK_RX_BYTES", "GPU-0", H100, 0.0),
+            series("DCGM_FI_PROF_NVLINK_TX_BYTES", "GPU-1", H100, 0.0),
+            series("DCGM_FI_PROF_NVLINK_RX_BYTES", "GPU-1", H100, 3e11),
+        ],
+    );
+    case.expected_gpus = Some(2);
+    let result = case.run().unwrap();
+    let directions = row_of(&result, Resource::Nvlink)
+        .unwrap()
+        .per_direction
+        .clone()
+        .unwrap();
+    close(directions.tx_sol_pct.unwrap(), 44.4444, "workload tx");
+    close(
+        directions.max_direction_sol_pct.unwrap(),
+        88.8889,
+        "busiest direction",
+    );
+    assert_eq!(directions.max_direction_gpu.as_deref(), Some("n1/GPU-0"));
+}
+
+#[test]
+fn a_missing_direction_is_null_and_flagged_not_zero() {
+    // TX 45 GB/s only: bidirectional 45e9 / 0.9e12 = 5 % is a lower bound; RX is null.
+    let result = Case::new(
+        "h100_sxm",
+        vec![series("DCGM_FI_PROF_NVLINK_TX_BYTES", "GPU-0", H100, 45e9)],
+    )
+    .run()
+    .unwrap();
+    let nvlink = row_of(&result, Resource::Nvlink).unwrap();
+    close(nvlink.sol_pct.unwrap(), 5.0, "lower bound");
+    assert_eq!(nvlink.per_direction.as_ref().unwrap().rx_bytes_per_s, None);
+    assert!(
+        result.warnings.iter().any(|w| w.contains("INCOMPLETE: RX")),
+        "{:?}",
+        result.warnings
+    );
+}
+
+#[test]
+fn invalid_gpus_leave_the_denominator() {
+    // 8 H200s: GPUs 0–6 DRAM 0.5; GPU 7 DRAM and tensor all zero while GPU_UTIL is 100 %.
+    // Over the 7 valid GPUs: 0.5 × 7 / 7 = 50 % (not 0.5 × 7 / 8 = 43.75 %).
+    const H200: &str = "NVIDIA H200";
+    let mut all: Vec<RawSeries> = (0..7)
+        .map(|i| series("DCGM_FI_PROF_DRAM_ACTIVE", &format!("GPU-{i}"), H200, 0.5))
+        .collect();
+    all.push(series("DCGM_FI_PROF_DRAM_ACTIVE", "GPU-7", H200, 0.0));
+    all.push(series(
+        "DCGM_FI_PROF_PIPE_TENSOR_ACTIVE",
+        "GPU-7",
+        H200,
+        0.0,
+    ));
+    all.push(series("DCGM_FI_DEV_GPU_UTIL", "GPU-7", H200, 100.0));
+    let mut case = Case::new("h200_sxm", all);
+    case.expected_gpus = Some(8);
+    let result = case.run().unwrap();
+    let hbm = row_of(&result, Resource::Hbm).unwrap();
+    close(hbm.sol_pct.unwrap(), 50.0, "valid GPUs only");
+    assert_eq!(hbm.n_gpus, 7);
+    assert!(
+        result
+            .warnings
+            .iter()
+            .any(|w| w.starts_with("INVALID PROF DATA"))
+    );
+}
+
+#[test]
+fn byte_rates_above_twice_the_link_peak_are_dropped() {
+    // NVLink TX 45e9 B/s every 10 s, one corrupt 2e12 sample (> 2 × 0.45e12 = 0.9e12): dropped,
+    // so the row reads 45e9 / 0.9e12 = 5 % (with it: (9 × 45e9 + 2e12) / 10 / 0.9e12 = 27 %).
+    let mut tx = series("DCGM_FI_PROF_NVLINK_TX_BYTES", "GPU-0", H100, 45e9);
+    tx.samples[5].value = 2e12;
+    let result = Case::new("h100_sxm", vec![tx]).run().unwrap();
+    let nvlink = row_of(&result, Resource::Nvlink).unwrap();
+    close(nvlink.sol_pct.unwrap(), 5.0, "corrupt sample dropped");
+    assert_eq!(result.validity.rejected["NvlinkTx"]["AboveLinkPeak"], 1);
+    assert!(
+        result
+            .warnings
+            .iter()
+            .any(|w| w.starts_with("IMPLAUSIBLE RATES"))
+    );
 }

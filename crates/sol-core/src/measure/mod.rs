@@ -44,6 +44,31 @@ pub struct GpuExpectation {
     pub source: String,
 }
 
+/// The highest memory clock known for the GPUs, for pre-Hopper DRAM_ACTIVE scaling.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ClockMaximum {
+    /// MHz.
+    pub mhz: f64,
+    /// `DCGM_FI_DEV_MAX_MEM_CLOCK` (exported maximum) or `highest DCGM_FI_DEV_MEM_CLOCK sample`.
+    pub source: String,
+}
+
+/// Activity just outside the window compared with inside it: a window that sits beside the load
+/// (wrong `captured_at` sense, timezone) reads idle inside and busy next to it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct AlignmentCheck {
+    /// Quantity compared.
+    pub signal: String,
+    /// Workload mean inside the window.
+    pub inside_mean: f64,
+    /// Workload mean in the fetched margin before the window.
+    pub before_mean: Option<f64>,
+    /// Workload mean in the fetched margin after the window.
+    pub after_mean: Option<f64>,
+    /// Inside reads under half of a clearly busy margin.
+    pub suspicious: bool,
+}
+
 /// Everything measured for one cell.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Measurement {
@@ -69,6 +94,14 @@ pub struct Measurement {
     pub invalid_prof_gpus: Vec<String>,
     /// Metric names that contributed.
     pub metrics_used: Vec<String>,
+    /// Hosts of the GPUs.
+    pub nodes: Vec<String>,
+    /// Highest memory clock known (pre-Hopper HBM scaling).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub memory_clock_max: Option<ClockMaximum>,
+    /// Activity inside vs next to the window.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub alignment: Option<AlignmentCheck>,
     /// Merges, derivations and gaps worth knowing.
     pub notes: Vec<String>,
 }
@@ -132,6 +165,7 @@ pub fn measure(input: &MeasureInput) -> Measurement {
         }
     }
     let activity = activity::measure_activity(assembly, window, interval_s);
+    let alignment = alignment_check(assembly, window, interval_s);
     let energy = energy::measure_energy(assembly, window, interval_s);
     Measurement {
         window: window.clone(),
@@ -153,8 +187,79 @@ pub fn measure(input: &MeasureInput) -> Measurement {
         validity: assembly.validity.clone(),
         invalid_prof_gpus: invalid_prof_gpus.iter().map(GpuKey::display_name).collect(),
         metrics_used: assembly.metrics_used.iter().cloned().collect(),
+        nodes: assembly.hosts(),
+        memory_clock_max: memory_clock_max(assembly),
+        alignment,
         notes,
     }
+}
+
+fn highest_sample(assembly: &Assembly, quantity: Quantity) -> Option<f64> {
+    assembly
+        .gpus
+        .iter()
+        .filter_map(|g| g.quantities.get(&quantity))
+        .flatten()
+        .map(|s| s.value)
+        .max_by(f64::total_cmp)
+}
+
+fn memory_clock_max(assembly: &Assembly) -> Option<ClockMaximum> {
+    highest_sample(assembly, Quantity::MaxMemClock)
+        .map(|mhz| ClockMaximum {
+            mhz,
+            source: "DCGM_FI_DEV_MAX_MEM_CLOCK".to_string(),
+        })
+        .or_else(|| {
+            highest_sample(assembly, Quantity::MemClock).map(|mhz| ClockMaximum {
+                mhz,
+                source: "highest DCGM_FI_DEV_MEM_CLOCK sample".to_string(),
+            })
+        })
+}
+
+/// Busy margins this much above zero make an idle window suspicious (activity ratios, 0..1).
+const BUSY_MARGIN_LEVEL: f64 = 0.05;
+
+fn alignment_check(
+    assembly: &Assembly,
+    window: &Window,
+    interval_s: f64,
+) -> Option<AlignmentCheck> {
+    let quantity = [
+        Quantity::DramActive,
+        Quantity::GrEngineActive,
+        Quantity::SmActive,
+        Quantity::GpuUtil,
+    ]
+    .into_iter()
+    .find(|q| assembly.gpus.iter().any(|g| g.quantities.contains_key(q)))?;
+    let points = timeseries::workload_points_between(
+        assembly,
+        quantity,
+        f64::NEG_INFINITY,
+        f64::INFINITY,
+        interval_s,
+    );
+    let mean_of = |keep: &dyn Fn(f64) -> bool| {
+        let values: Vec<f64> = points.iter().filter(|p| keep(p[0])).map(|p| p[1]).collect();
+        (!values.is_empty()).then(|| values.iter().sum::<f64>() / values.len() as f64)
+    };
+    let inside_mean = mean_of(&|t| t > window.start_s && t <= window.end_s)?;
+    let before_mean = mean_of(&|t| t <= window.start_s - interval_s * 0.5);
+    let after_mean = mean_of(&|t| t > window.end_s + interval_s);
+    let busiest_margin = before_mean
+        .into_iter()
+        .chain(after_mean)
+        .fold(0.0, f64::max);
+    let suspicious = busiest_margin > BUSY_MARGIN_LEVEL && inside_mean < 0.5 * busiest_margin;
+    Some(AlignmentCheck {
+        signal: format!("{quantity:?}"),
+        inside_mean,
+        before_mean,
+        after_mean,
+        suspicious,
+    })
 }
 
 /// The median of the per-series median spacings.

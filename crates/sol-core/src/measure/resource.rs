@@ -39,6 +39,16 @@ impl Resource {
         Resource::C2c,
     ];
 
+    /// Quantities that measure this resource in bytes or activity (PROF fields, plus the DEV
+    /// NVLink bandwidth): what a frozen row of it may name. Busy-time fields are not among them.
+    pub fn grounded_quantities(self) -> Vec<Quantity> {
+        let mut quantities = prof_quantities(self);
+        if self == Resource::Nvlink {
+            quantities.push(Quantity::NvlinkBandwidthTotal);
+        }
+        quantities
+    }
+
     /// Short display name.
     pub fn label(self) -> &'static str {
         match self {

@@ -12,11 +12,15 @@ pub const MAX_POINTS: usize = 600;
 /// `[t_s, mean]` at every distinct sample time in `(start, end + interval]`, averaging the GPUs
 /// whose spans cover that time.
 pub fn points_from_spans(per_gpu: &[Vec<Span>], window: &Window, interval_s: f64) -> Vec<[f64; 2]> {
+    points_in(per_gpu, window.start_s, window.end_s + interval_s)
+}
+
+fn points_in(per_gpu: &[Vec<Span>], from_s: f64, to_s: f64) -> Vec<[f64; 2]> {
     let mut times: Vec<f64> = per_gpu
         .iter()
         .flatten()
         .map(|span| span.end_s)
-        .filter(|t| *t > window.start_s && *t <= window.end_s + interval_s)
+        .filter(|t| *t > from_s && *t <= to_s)
         .collect();
     times.sort_by(f64::total_cmp);
     times.dedup_by(|a, b| (*a - *b).abs() < 1e-3);
@@ -33,6 +37,15 @@ pub fn points_from_spans(per_gpu: &[Vec<Span>], window: &Window, interval_s: f64
     downsample(points)
 }
 
+fn quantity_spans(assembly: &Assembly, quantity: Quantity, interval_s: f64) -> Vec<Vec<Span>> {
+    assembly
+        .gpus
+        .iter()
+        .filter_map(|g| g.quantities.get(&quantity))
+        .map(|samples| to_spans(samples, median_interval_s(samples).unwrap_or(interval_s)))
+        .collect()
+}
+
 /// The workload series of one quantity straight from the assembly.
 pub fn workload_points(
     assembly: &Assembly,
@@ -40,13 +53,26 @@ pub fn workload_points(
     window: &Window,
     interval_s: f64,
 ) -> Vec<[f64; 2]> {
-    let spans: Vec<Vec<Span>> = assembly
-        .gpus
-        .iter()
-        .filter_map(|g| g.quantities.get(&quantity))
-        .map(|samples| to_spans(samples, median_interval_s(samples).unwrap_or(interval_s)))
-        .collect();
-    points_from_spans(&spans, window, interval_s)
+    points_from_spans(
+        &quantity_spans(assembly, quantity, interval_s),
+        window,
+        interval_s,
+    )
+}
+
+/// The workload series of one quantity at every sample time in `(from_s, to_s]`, window or not.
+pub fn workload_points_between(
+    assembly: &Assembly,
+    quantity: Quantity,
+    from_s: f64,
+    to_s: f64,
+    interval_s: f64,
+) -> Vec<[f64; 2]> {
+    points_in(
+        &quantity_spans(assembly, quantity, interval_s),
+        from_s,
+        to_s,
+    )
 }
 
 /// Shifts times to seconds since `origin_s`.
