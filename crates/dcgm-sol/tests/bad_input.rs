@@ -26,6 +26,8 @@ const GUIDELLM_TWO_RUNS: &str = concat!(
 );
 /// DCGM_INT64_NOT_SUPPORTED (0x7ffffffffffffff0 + 2), above both blank thresholds.
 const INT64_NOT_SUPPORTED: &str = "9223372036854775794";
+/// The DCGM FP64 blank, 2^47, as the exporter prints a double.
+const FP64_BLANK: &str = "140737488355328.000000";
 
 /// `dcgm-sol correlate --campaign h200-tp8-sweep --cell-id <cell_id> <extra>`.
 fn correlate(scratch: &Scratch, cell_id: &str, extra: &[&str]) -> Output {
@@ -442,4 +444,43 @@ fn malformed_kernels_json_names_it() {
         &["--kernels-json", outside.to_str().unwrap()],
     );
     assert_refused(&output, 2, &["profile.json"], &[&cell]);
+}
+
+#[test]
+fn a_discovered_bench_file_that_is_broken_is_named() {
+    let scratch = Scratch::with_example();
+    fs::write(
+        cell(&scratch).join("inference_perfbench_v1.json"),
+        "not json at all\n",
+    )
+    .unwrap();
+    let output = correlate(&scratch, CELL, &[]);
+    assert_refused(
+        &output,
+        2,
+        &["inference_perfbench_v1.json"],
+        &[&cell(&scratch)],
+    );
+    let c032 = scratch.cell(CAMPAIGN, "c032");
+    let vllm = c032.join("vllm-bench-serve-c032.json");
+    let text = fs::read_to_string(&vllm).unwrap();
+    fs::write(&vllm, &text[..500]).unwrap();
+    let output = correlate(&scratch, "c032", &["--timezone", "UTC"]);
+    assert_refused(
+        &output,
+        2,
+        &["vllm-bench-serve-c032.json", "not valid JSON"],
+        &[&c032],
+    );
+}
+
+#[test]
+fn all_fp64_blank_values_fail_at_runtime_without_a_result() {
+    // Every value is the FP64 blank 2^47, also on int64 byte-rate fields: all rejected, so
+    // nothing is left to report — exit 1, saying the values were rejected.
+    let scratch = Scratch::with_example();
+    let blank = scrapes_with_every_value(&scratch, FP64_BLANK);
+    fs::write(cell(&scratch).join("dcgm-scrapes.prom"), blank).unwrap();
+    let output = correlate(&scratch, CELL, &[]);
+    assert_refused(&output, 1, &["rejected"], &[&cell(&scratch)]);
 }

@@ -331,3 +331,20 @@ fn unwritable_result_path_fails_at_runtime_and_leaves_no_temporary_file() {
     assert_eq!(names, vec!["dcgm_correlation.json".to_string()]);
     assert!(cell.join("dcgm_correlation.json").is_dir());
 }
+
+#[test]
+fn a_seed_snapshot_keeps_its_nodes() {
+    let scratch = seed_campaign();
+    let result = fold_seed(&scratch, &["--ceilings", SEED_CEILINGS]);
+    assert_eq!(result["nodes"], serde_json::json!(["b200-node-01"]));
+}
+
+#[test]
+fn built_in_fold_keeps_the_snapshots_tensor_peak() {
+    let scratch = seed_campaign();
+    let result = fold_seed(&scratch, &[]);
+    let tensor = row(&result, "tensor");
+    assert_eq!(tensor["peak_key"], "nvfp4_dense_pflops");
+    // B200 HGX nvfp4 dense 9 PFLOPS: 0.018 × 9000 = 162 TFLOPS.
+    assert_relative(&tensor["measured_tflops_avg"], 162.0, "tensor TFLOPS");
+}

@@ -393,8 +393,15 @@ fn no_data_detail(m: &Measurement, sources: &[String]) -> String {
             m.invalid_prof_gpus.join(", ")
         );
     }
+    let rejected_note = if rejected > 0 {
+        format!(
+            "{rejected} values from {from} were rejected (NaN, blank sentinels, out of range) and "
+        )
+    } else {
+        String::new()
+    };
     format!(
-        "{} GPU(s) in scope but none has HBM/tensor/NVLink/PCIe samples inside the window — does the window match the data? metrics seen: {}",
+        "{rejected_note}{} GPU(s) in scope have no HBM/tensor/NVLink/PCIe samples inside the window — does the window match the data? usable metrics: {}",
         m.gpus_seen.len(),
         m.metrics_used.join(", ")
     )
