@@ -409,6 +409,39 @@ pub const CATALOG: &[FieldSpec] = &[
     ),
 ];
 
+/// Names whose unit differs between releases that export them: the unit assumed, stated in the
+/// result so a reader on the other release can correct it (reference/dcgm-fields.md §2.3).
+const UNIT_ASSUMPTIONS: &[(&str, &str)] = &[
+    (
+        "DCGM_FI_DEV_NVLINK_THROUGHPUT_TOTAL",
+        "read as bytes/s (dcgm-exporter 4.9 unit); DCGM 4.6.0 exporters that use this name carry 1000 KiB/s — multiply by 1 024 000 if so",
+    ),
+    (
+        "DCGM_FI_DEV_GPU_UTIL_RATIO",
+        "read as a 0–1 ratio (dcgm-exporter 4.9); DCGM 4.6.0 names field 203 this way in percent — such values above 1.5 are rejected",
+    ),
+    (
+        "DCGM_FI_DEV_SM_CLOCK_HERTZ",
+        "read in Hz (DCGM 4.6.1 SI field)",
+    ),
+    (
+        "DCGM_FI_DEV_MEMORY_CLOCK_HERTZ",
+        "read in Hz (DCGM 4.6.1 SI field)",
+    ),
+    (
+        "DCGM_FI_DEV_GPU_ENERGY_JOULES_TOTAL",
+        "read in J (DCGM 4.6.1 SI field)",
+    ),
+];
+
+/// The unit assumption behind a metric name whose unit changed between releases, if any.
+pub fn unit_assumption(metric: &str) -> Option<&'static str> {
+    UNIT_ASSUMPTIONS
+        .iter()
+        .find(|(name, _)| *name == metric)
+        .map(|(_, note)| *note)
+}
+
 /// The catalog entry of a quantity.
 pub fn spec_of(quantity: Quantity) -> &'static FieldSpec {
     CATALOG

@@ -394,6 +394,7 @@ impl FrozenSnapshot {
             },
             window,
             scrape_interval_s: interval_s,
+            exporter_update_interval_s: None,
             gpus_expected: GpuExpectation {
                 n_gpus: self.n_gpus,
                 expected: self.n_gpus,

@@ -62,6 +62,81 @@ pub fn to_spans(samples: &[Sample], nominal_interval_s: f64) -> Vec<Span> {
         .collect()
 }
 
+/// How samples turn into spans.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum SpanModel {
+    /// Every scrape carries a fresh value: each sample covers back to the previous one
+    /// ([`to_spans`]), `default_interval_s` where a series is too short to tell.
+    Scraped {
+        /// Interval assumed for series with fewer than two samples, s.
+        default_interval_s: f64,
+    },
+    /// The exporter refreshes values every `update_interval_s`, slower than the scrapes: held
+    /// copies are dropped ([`decimate_held`]) and each DCGM value covers exactly the update
+    /// interval before the scrape that first showed it.
+    Held {
+        /// Exporter collect interval detected from the data, s.
+        update_interval_s: f64,
+    },
+}
+
+impl SpanModel {
+    /// The spans of ascending samples under this model.
+    pub fn spans(self, samples: &[Sample]) -> Vec<Span> {
+        match self {
+            SpanModel::Scraped { default_interval_s } => to_spans(
+                samples,
+                median_interval_s(samples).unwrap_or(default_interval_s),
+            ),
+            SpanModel::Held { update_interval_s } => samples
+                .iter()
+                .map(|s| Span {
+                    start_s: s.t_s - update_interval_s,
+                    end_s: s.t_s,
+                    value: s.value,
+                })
+                .collect(),
+        }
+    }
+
+    /// The interval one sample describes: scrape interval, or exporter update interval.
+    pub fn interval_s(self) -> f64 {
+        match self {
+            SpanModel::Scraped { default_interval_s } => default_interval_s,
+            SpanModel::Held { update_interval_s } => update_interval_s,
+        }
+    }
+}
+
+/// Keeps one sample per exporter update: the first scrape showing a value, and a later equal
+/// value only once a whole update interval has passed (a value that genuinely repeats).
+pub fn decimate_held(samples: &[Sample], update_interval_s: f64) -> Vec<Sample> {
+    let mut kept: Vec<Sample> = Vec::with_capacity(samples.len());
+    for sample in samples {
+        let fresh = kept.last().is_none_or(|last| {
+            last.value != sample.value || sample.t_s - last.t_s >= update_interval_s
+        });
+        if fresh {
+            kept.push(*sample);
+        }
+    }
+    kept
+}
+
+/// Gaps between the times a series' value changes: the exporter's refresh cadence.
+pub fn change_gaps_s(samples: &[Sample]) -> Vec<f64> {
+    let changes: Vec<f64> = samples
+        .windows(2)
+        .filter(|p| p[1].value != p[0].value)
+        .map(|p| p[1].t_s)
+        .collect();
+    changes
+        .windows(2)
+        .map(|p| p[1] - p[0])
+        .filter(|g| *g > 0.0)
+        .collect()
+}
+
 /// The integral of spans clipped to a window.
 #[derive(Debug, Clone, Copy, PartialEq, Default)]
 pub struct WindowIntegral {
@@ -245,6 +320,62 @@ mod tests {
         // Positive gaps: 5, 5, 15 → median 5.
         assert_eq!(median_interval_s(&s), Some(5.0));
         assert_eq!(median_interval_s(&s[..1]), None);
+    }
+
+    #[test]
+    fn held_values_are_integrated_once_over_their_update_interval() {
+        // The exporter refreshes every 30 s with alternating values: 0.8 for (−30, 0],
+        // 0.2 for (0, 30], 0.8 for (30, 60], 0.2 for (60, 90], 0.8 for (90, 120]. Scrapes every
+        // 20 s see: t=0 0.8, 20 0.8 (held), 40 0.2, 60 0.8, 80 0.8 (held), 100 0.2, 120 0.8.
+        // Truth over [0, 120]: two 0.2 and two 0.8 update intervals → mean 0.5.
+        let scraped = samples(&[
+            (0.0, 0.8),
+            (20.0, 0.8),
+            (40.0, 0.2),
+            (60.0, 0.8),
+            (80.0, 0.8),
+            (100.0, 0.2),
+            (120.0, 0.8),
+        ]);
+        // Change gaps: changes at 40, 60, 100, 120 → gaps 20, 40, 20 → median 20 alone; the
+        // cell-level estimate pools many series. Here take the known 30 s.
+        let kept = decimate_held(&scraped, 30.0);
+        assert_eq!(
+            kept.iter().map(|s| s.t_s).collect::<Vec<_>>(),
+            vec![0.0, 40.0, 60.0, 100.0, 120.0]
+        );
+        let held = SpanModel::Held {
+            update_interval_s: 30.0,
+        }
+        .spans(&kept);
+        // Fixed 30 s spans: 0.2 over (10,40], 0.8 over (30,60], 0.2 over (70,100], 0.8 over
+        // (90,120] inside the window → (0.2 + 0.8 + 0.2 + 0.8) × 30 = 60 over 120 s → 0.5.
+        let result = integrate(&held, 0.0, 120.0);
+        assert!(
+            (result.integral / 120.0 - 0.5).abs() < 1e-12,
+            "{}",
+            result.integral
+        );
+        // Per-scrape spans would have said (0.8×20 + 0.2×20 + 0.8×40 + 0.2×20 + 0.8×20)/120 = 0.6.
+        let naive = integrate(&to_spans(&scraped, 20.0), 0.0, 120.0);
+        assert!((naive.integral / 120.0 - 0.6).abs() < 1e-12);
+    }
+
+    #[test]
+    fn change_gaps_measure_the_refresh_cadence() {
+        // Value changes at 30, 60, 90 (scraped every 10 s, held in between) → gaps 30, 30.
+        let s = samples(&[
+            (10.0, 1.0),
+            (20.0, 1.0),
+            (30.0, 2.0),
+            (40.0, 2.0),
+            (50.0, 2.0),
+            (60.0, 3.0),
+            (70.0, 3.0),
+            (80.0, 3.0),
+            (90.0, 4.0),
+        ]);
+        assert_eq!(change_gaps_s(&s), vec![30.0, 30.0]);
     }
 
     #[test]

@@ -236,6 +236,9 @@ pub fn evaluate(input: &EvalInput) -> Result<Correlation, EvalError> {
     };
     let mut warnings: Vec<String> = input.extra_warnings.to_vec();
     let mut notes = m.notes.clone();
+    notes.extend(m.metrics_used.iter().filter_map(|metric| {
+        crate::catalog::unit_assumption(metric).map(|note| format!("{metric}: {note}"))
+    }));
     let mut resources = Vec::new();
     for measured in &m.resources {
         match rows::peak_for(measured.resource, &ctx) {
@@ -290,6 +293,7 @@ pub fn evaluate(input: &EvalInput) -> Result<Correlation, EvalError> {
         n_gpus,
         dcgm_group_level: group_level.to_string(),
         scrape_interval_s: m.scrape_interval_s,
+        exporter_update_interval_s: m.exporter_update_interval_s,
         short_sweep_warning: duration_s < input.ceilings.dcgm_config().min_sweep_seconds,
         resources,
         queries,

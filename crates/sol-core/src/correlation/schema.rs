@@ -37,6 +37,9 @@ pub struct Correlation {
     pub dcgm_group_level: String,
     /// Median sample spacing seen, seconds.
     pub scrape_interval_s: f64,
+    /// Exporter refresh interval when slower than the scrapes (values held across scrapes and
+    /// integrated once each), seconds; null when every scrape carried a fresh value.
+    pub exporter_update_interval_s: Option<f64>,
     /// Window shorter than `dcgm_config.min_sweep_seconds`.
     pub short_sweep_warning: bool,
     /// One row per resource with a ceiling.

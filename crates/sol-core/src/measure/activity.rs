@@ -5,7 +5,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::assemble::Assembly;
 use crate::catalog::{self, FieldKind, Quantity};
-use crate::integrate::{integrate, median_interval_s, to_spans};
+use crate::integrate::{SpanModel, integrate};
 use crate::window::Window;
 
 /// Quantities reported as activity context, in report order.
@@ -51,7 +51,7 @@ pub struct ActivityMeasurement {
 pub(super) fn measure_activity(
     assembly: &Assembly,
     window: &Window,
-    interval_s: f64,
+    model: SpanModel,
 ) -> Vec<ActivityMeasurement> {
     ACTIVITY_QUANTITIES
         .iter()
@@ -61,7 +61,7 @@ pub(super) fn measure_activity(
                 .iter()
                 .filter_map(|gpu| {
                     let samples = gpu.quantities.get(&quantity)?;
-                    let spans = to_spans(samples, median_interval_s(samples).unwrap_or(interval_s));
+                    let spans = model.spans(samples);
                     let result = integrate(&spans, window.start_s, window.end_s);
                     Some(GpuActivity {
                         gpu: gpu.key.display_name(),

@@ -11,7 +11,8 @@ use serde::{Deserialize, Serialize};
 
 use crate::assemble::{Assembly, ValidityCounts};
 use crate::catalog::Quantity;
-use crate::integrate::median_interval_s;
+use crate::catalog::{self, FieldFamily, FieldKind};
+use crate::integrate::{SpanModel, change_gaps_s, decimate_held, median_interval_s};
 use crate::labels::GpuKey;
 use crate::steady::{self, SteadyState};
 use crate::window::Window;
@@ -76,6 +77,10 @@ pub struct Measurement {
     pub window: Window,
     /// Median sample spacing seen (the nominal scrape interval), seconds.
     pub scrape_interval_s: f64,
+    /// The exporter's refresh interval when it is slower than the scrapes (values held across
+    /// scrapes, integrated once each), seconds.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub exporter_update_interval_s: Option<f64>,
     /// The GPU count in the denominator.
     pub gpus_expected: GpuExpectation,
     /// GPUs that delivered any catalog metric.
@@ -121,19 +126,33 @@ pub struct MeasureInput<'a> {
 
 /// Integrates every resource, activity and energy quantity over the window.
 pub fn measure(input: &MeasureInput) -> Measurement {
-    let assembly = input.assembly;
     let window = input.window;
-    let mut notes = assembly.notes.clone();
-    let interval_s = cell_interval_s(assembly).unwrap_or_else(|| {
+    let mut notes = input.assembly.notes.clone();
+    let scrape_interval_s = cell_interval_s(input.assembly).unwrap_or_else(|| {
         notes.push(format!(
             "scrape interval not measurable (fewer than two samples per series): assumed {} s",
             input.default_interval_s
         ));
         input.default_interval_s
     });
+    let update_interval_s =
+        exporter_update_interval_s(input.assembly).filter(|u| *u >= HELD_RATIO * scrape_interval_s);
+    let held_assembly = update_interval_s.map(|u| {
+        notes.push(format!(
+            "values held across scrapes: the exporter refreshes every ~{u:.1} s but was scraped every {scrape_interval_s:.1} s; each DCGM value is integrated once over the {u:.1} s before the scrape that first showed it (timing uncertainty ±{scrape_interval_s:.1} s per value)"
+        ));
+        decimated(input.assembly, u)
+    });
+    let assembly = held_assembly.as_ref().unwrap_or(input.assembly);
+    let model = match update_interval_s {
+        Some(update_interval_s) => SpanModel::Held { update_interval_s },
+        None => SpanModel::Scraped {
+            default_interval_s: scrape_interval_s,
+        },
+    };
+    let interval_s = model.interval_s();
     let gpus_expected = expectation(assembly.gpus.len(), input.expected_gpus.clone(), &mut notes);
     let invalid_prof_gpus = resource::invalid_prof_gpus(assembly, window, interval_s);
-
     let mut resources: Vec<ResourceMeasurement> = Resource::ALL
         .iter()
         .map(|&r| {
@@ -141,7 +160,7 @@ pub fn measure(input: &MeasureInput) -> Measurement {
                 r,
                 assembly,
                 window,
-                interval_s,
+                model,
                 gpus_expected.n_gpus,
                 &invalid_prof_gpus,
             )
@@ -149,27 +168,22 @@ pub fn measure(input: &MeasureInput) -> Measurement {
         .collect();
     let steady_state = detect_steady(
         &resources,
-        &activity_points(assembly, window, interval_s),
+        &activity_points(assembly, window, model),
         window,
         interval_s,
     );
     if steady_state.detected {
         for measured in &mut resources {
-            resource::measure_steady(
-                measured,
-                assembly,
-                &steady_state,
-                interval_s,
-                &invalid_prof_gpus,
-            );
+            resource::measure_steady(measured, assembly, &steady_state, model, &invalid_prof_gpus);
         }
     }
-    let activity = activity::measure_activity(assembly, window, interval_s);
-    let alignment = alignment_check(assembly, window, interval_s);
-    let energy = energy::measure_energy(assembly, window, interval_s);
+    let activity = activity::measure_activity(assembly, window, model);
+    let alignment = alignment_check(assembly, window, model);
+    let energy = energy::measure_energy(assembly, window, model);
     Measurement {
         window: window.clone(),
-        scrape_interval_s: interval_s,
+        scrape_interval_s,
+        exporter_update_interval_s: update_interval_s,
         gpus_expected,
         gpus_seen: assembly
             .gpus
@@ -224,8 +238,9 @@ const BUSY_MARGIN_LEVEL: f64 = 0.05;
 fn alignment_check(
     assembly: &Assembly,
     window: &Window,
-    interval_s: f64,
+    model: SpanModel,
 ) -> Option<AlignmentCheck> {
+    let interval_s = model.interval_s();
     let quantity = [
         Quantity::DramActive,
         Quantity::GrEngineActive,
@@ -239,7 +254,7 @@ fn alignment_check(
         quantity,
         f64::NEG_INFINITY,
         f64::INFINITY,
-        interval_s,
+        model,
     );
     let mean_of = |keep: &dyn Fn(f64) -> bool| {
         let values: Vec<f64> = points.iter().filter(|p| keep(p[0])).map(|p| p[1]).collect();
@@ -260,6 +275,41 @@ fn alignment_check(
         after_mean,
         suspicious,
     })
+}
+
+/// An exporter refresh interval this many scrape intervals long or more means values are held.
+const HELD_RATIO: f64 = 1.5;
+/// Fewest value changes (pooled over series) to estimate the refresh interval.
+const MIN_CHANGE_GAPS: usize = 5;
+
+/// The exporter's refresh interval, from the spacing of value changes in PROF interval
+/// averages (doubles that change at every refresh under load).
+fn exporter_update_interval_s(assembly: &Assembly) -> Option<f64> {
+    let mut gaps: Vec<f64> = assembly
+        .gpus
+        .iter()
+        .flat_map(|g| g.quantities.iter())
+        .filter(|(q, _)| catalog::spec_of(**q).family == FieldFamily::Prof)
+        .flat_map(|(_, samples)| change_gaps_s(samples))
+        .collect();
+    if gaps.len() < MIN_CHANGE_GAPS {
+        return None;
+    }
+    gaps.sort_by(f64::total_cmp);
+    Some(gaps[gaps.len() / 2])
+}
+
+/// The assembly with held copies dropped (counters keep every sample: their increase is exact).
+fn decimated(assembly: &Assembly, update_interval_s: f64) -> Assembly {
+    let mut held = assembly.clone();
+    for gpu in &mut held.gpus {
+        for (quantity, samples) in gpu.quantities.iter_mut() {
+            if catalog::spec_of(*quantity).kind != FieldKind::Counter {
+                *samples = decimate_held(samples, update_interval_s);
+            }
+        }
+    }
+    held
 }
 
 /// The median of the per-series median spacings.
@@ -322,16 +372,11 @@ const STEADY_SIGNALS: [Quantity; 5] = [
 fn activity_points(
     assembly: &Assembly,
     window: &Window,
-    interval_s: f64,
+    model: SpanModel,
 ) -> Vec<(Quantity, Vec<[f64; 2]>)> {
     STEADY_SIGNALS
         .iter()
-        .map(|&q| {
-            (
-                q,
-                timeseries::workload_points(assembly, q, window, interval_s),
-            )
-        })
+        .map(|&q| (q, timeseries::workload_points(assembly, q, window, model)))
         .filter(|(_, points)| !points.is_empty())
         .collect()
 }

@@ -5,9 +5,7 @@ use serde::{Deserialize, Serialize};
 use super::timeseries::{points_from_spans, relative_to};
 use crate::assemble::{Assembly, GpuSamples};
 use crate::catalog::{self, Quantity};
-use crate::integrate::{
-    Span, WindowIntegral, integrate, median_interval_s, pair_combine, to_spans,
-};
+use crate::integrate::{Span, SpanModel, WindowIntegral, integrate, pair_combine};
 use crate::labels::GpuKey;
 use crate::series::Sample;
 use crate::steady::SteadyState;
@@ -244,17 +242,13 @@ struct GpuSpans {
     rx: Option<Vec<Span>>,
 }
 
-fn spans_of(samples: &[Sample], interval_s: f64) -> Vec<Span> {
-    to_spans(samples, median_interval_s(samples).unwrap_or(interval_s))
-}
-
-fn gpu_spans(resource: Resource, tier: Tier, gpu: &GpuSamples, interval_s: f64) -> GpuSpans {
+fn gpu_spans(resource: Resource, tier: Tier, gpu: &GpuSamples, model: SpanModel) -> GpuSpans {
     let get = |q: Quantity| gpu.quantities.get(&q).map(Vec::as_slice).unwrap_or(&[]);
-    let tolerance_s = 2.0 * interval_s;
+    let tolerance_s = 2.0 * model.interval_s();
     if tier != Tier::Prof {
         let samples = counter_data(resource).map(get).unwrap_or(&[]);
         return GpuSpans {
-            primary: spans_of(samples, interval_s),
+            primary: model.spans(samples),
             scaled: None,
             tx: None,
             rx: None,
@@ -267,10 +261,10 @@ fn gpu_spans(resource: Resource, tier: Tier, gpu: &GpuSamples, interval_s: f64) 
             let scaled = (!clock_samples.is_empty()).then(|| {
                 let (product, _unpaired) =
                     pair_combine(primary, clock_samples, tolerance_s, |v, mhz| v * mhz);
-                spans_of(&product, interval_s)
+                model.spans(&product)
             });
             GpuSpans {
-                primary: spans_of(primary, interval_s),
+                primary: model.spans(primary),
                 scaled,
                 tx: None,
                 rx: None,
@@ -284,10 +278,10 @@ fn gpu_spans(resource: Resource, tier: Tier, gpu: &GpuSamples, interval_s: f64) 
                 _ => rx.to_vec(),
             };
             GpuSpans {
-                primary: spans_of(&primary, interval_s),
+                primary: model.spans(&primary),
                 scaled: None,
-                tx: (!tx.is_empty()).then(|| spans_of(tx, interval_s)),
-                rx: (!rx.is_empty()).then(|| spans_of(rx, interval_s)),
+                tx: (!tx.is_empty()).then(|| model.spans(tx)),
+                rx: (!rx.is_empty()).then(|| model.spans(rx)),
             }
         }
     }
@@ -388,10 +382,11 @@ pub(super) fn measure_full(
     resource: Resource,
     assembly: &Assembly,
     window: &Window,
-    interval_s: f64,
+    model: SpanModel,
     n_gpus: u32,
     invalid: &[GpuKey],
 ) -> ResourceMeasurement {
+    let interval_s = model.interval_s();
     let (tier, mut notes) = choose_tier(resource, assembly, window, interval_s, invalid);
     let metrics: Vec<String> = tier_quantities(resource, tier)
         .into_iter()
@@ -419,7 +414,7 @@ pub(super) fn measure_full(
             });
             continue;
         }
-        let spans = gpu_spans(resource, tier, gpu, interval_s);
+        let spans = gpu_spans(resource, tier, gpu, model);
         for (total, shift) in shifted_totals.iter_mut().zip(shifts) {
             *total +=
                 integrate(&spans.primary, window.start_s + shift, window.end_s + shift).integral;
@@ -477,7 +472,7 @@ pub(super) fn measure_steady(
     measured: &mut ResourceMeasurement,
     assembly: &Assembly,
     steady: &SteadyState,
-    interval_s: f64,
+    model: SpanModel,
     invalid: &[GpuKey],
 ) {
     if !matches!(measured.tier, Tier::Prof | Tier::Counter) {
@@ -487,7 +482,7 @@ pub(super) fn measure_steady(
         if measured.tier == Tier::Prof && invalid.contains(&gpu.key) {
             continue;
         }
-        let spans = gpu_spans(measured.resource, measured.tier, gpu, interval_s);
+        let spans = gpu_spans(measured.resource, measured.tier, gpu, model);
         entry.steady = Some(integrals_of(&spans, steady.start_s, steady.end_s));
     }
 }

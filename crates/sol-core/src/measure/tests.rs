@@ -319,3 +319,45 @@ fn unknown_expectation_uses_gpus_seen_with_a_note() {
     assert_eq!(m.gpus_expected.n_gpus, 1);
     assert!(m.notes.iter().any(|n| n.contains("cannot be detected")));
 }
+
+#[test]
+fn values_held_across_scrapes_are_integrated_once_each() {
+    // Exporter refreshes every 30 s (collect interval), Prometheus scrapes every 10 s. Refresh k
+    // (published at 30k) holds DRAM v_k = 0.1 + 0.001k for k ≤ 4 and 0.9 + 0.001k for k ≥ 5,
+    // describing (30k − 30, 30k]. A scrape at t shows v_floor(t/30).
+    // Window [30, 300] holds refreshes 2..10 exactly: ∫ = 30 × Σ_{k=2..10} v_k with
+    // Σ_{k=2..4} = 0.102 + 0.103 + 0.104 = 0.309 and Σ_{k=5..10} = 6 × 0.9 + 0.045 = 5.445,
+    // so ∫ = 30 × 5.754 = 172.62 over 270 s.
+    // Per-scrape spans would attribute each value to the up-to-20 s after its refresh.
+    let value = |t: f64| {
+        let k = (t / 30.0).floor();
+        if k <= 4.0 {
+            0.1 + 0.001 * k
+        } else {
+            0.9 + 0.001 * k
+        }
+    };
+    let w = window(30.0, 300.0);
+    let m = measure_series(
+        &[series(
+            "DCGM_FI_PROF_DRAM_ACTIVE",
+            "GPU-0",
+            10.0,
+            310.0,
+            10.0,
+            value,
+        )],
+        &w,
+        Some(1),
+    );
+    assert_eq!(m.scrape_interval_s, 10.0);
+    assert_eq!(m.exporter_update_interval_s, Some(30.0));
+    let hbm = &resource(&m, Resource::Hbm).per_gpu[0].full;
+    assert!((hbm.integral - 172.62).abs() < 1e-9, "{}", hbm.integral);
+    assert!((hbm.covered_s - 270.0).abs() < 1e-9);
+    assert!(
+        m.notes
+            .iter()
+            .any(|n| n.contains("values held across scrapes"))
+    );
+}

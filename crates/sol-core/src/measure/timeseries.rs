@@ -3,7 +3,7 @@
 
 use crate::assemble::Assembly;
 use crate::catalog::Quantity;
-use crate::integrate::{Span, median_interval_s, to_spans, value_at};
+use crate::integrate::{Span, SpanModel, value_at};
 use crate::window::Window;
 
 /// Longest series kept; longer ones are averaged into buckets.
@@ -37,12 +37,12 @@ fn points_in(per_gpu: &[Vec<Span>], from_s: f64, to_s: f64) -> Vec<[f64; 2]> {
     downsample(points)
 }
 
-fn quantity_spans(assembly: &Assembly, quantity: Quantity, interval_s: f64) -> Vec<Vec<Span>> {
+fn quantity_spans(assembly: &Assembly, quantity: Quantity, model: SpanModel) -> Vec<Vec<Span>> {
     assembly
         .gpus
         .iter()
         .filter_map(|g| g.quantities.get(&quantity))
-        .map(|samples| to_spans(samples, median_interval_s(samples).unwrap_or(interval_s)))
+        .map(|samples| model.spans(samples))
         .collect()
 }
 
@@ -51,12 +51,12 @@ pub fn workload_points(
     assembly: &Assembly,
     quantity: Quantity,
     window: &Window,
-    interval_s: f64,
+    model: SpanModel,
 ) -> Vec<[f64; 2]> {
     points_from_spans(
-        &quantity_spans(assembly, quantity, interval_s),
+        &quantity_spans(assembly, quantity, model),
         window,
-        interval_s,
+        model.interval_s(),
     )
 }
 
@@ -66,13 +66,9 @@ pub fn workload_points_between(
     quantity: Quantity,
     from_s: f64,
     to_s: f64,
-    interval_s: f64,
+    model: SpanModel,
 ) -> Vec<[f64; 2]> {
-    points_in(
-        &quantity_spans(assembly, quantity, interval_s),
-        from_s,
-        to_s,
-    )
+    points_in(&quantity_spans(assembly, quantity, model), from_s, to_s)
 }
 
 /// Shifts times to seconds since `origin_s`.
