@@ -245,3 +245,38 @@ fn dry_run_lists_queries_and_writes_nothing() {
             .exists()
     );
 }
+
+#[test]
+fn a_window_beside_the_load_is_flagged_as_misaligned() {
+    // Reading c064's captured_at (the start, 14:20:00) as the END puts the window on
+    // [14:18:00, 14:20:00], where the GPUs idle; the load starts right after it.
+    let scratch = Scratch::with_example();
+    let output = scratch
+        .cmd(&[
+            "--json",
+            "correlate",
+            "--campaign",
+            "h200-tp8-sweep",
+            "--cell-id",
+            "c064",
+            "--captured-at-is-end",
+        ])
+        .output()
+        .unwrap();
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    let result: serde_json::Value = serde_json::from_slice(&output.stdout).unwrap();
+    let warnings: Vec<&str> = result["warnings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|w| w.as_str().unwrap())
+        .collect();
+    assert!(
+        warnings.iter().any(|w| w.starts_with("WINDOW MISALIGNED?")),
+        "{warnings:?}"
+    );
+}
