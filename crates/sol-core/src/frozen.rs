@@ -20,7 +20,7 @@ use crate::measure::{
 };
 use crate::scope::Scope;
 use crate::steady::SteadyState;
-use crate::time::{format_utc_seconds, parse_instant};
+use crate::time::parse_instant;
 use crate::window::{Window, WindowConfidence};
 
 /// Schema name written into every snapshot.
@@ -532,9 +532,4 @@ fn one_or_many<'de, D: serde::Deserializer<'de>>(deserializer: D) -> Result<Vec<
         OneOrMany::One(text) => vec![text],
         OneOrMany::Many(list) => list,
     })
-}
-
-/// `sweep_*_utc` text for a window bound.
-pub fn sweep_utc(epoch_s: f64) -> String {
-    format_utc_seconds(epoch_s)
 }

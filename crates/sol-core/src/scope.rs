@@ -201,14 +201,6 @@ pub struct Scope {
 }
 
 impl Scope {
-    /// Whether nothing restricts the scope.
-    pub fn is_unrestricted(&self) -> bool {
-        self.namespace.is_none()
-            && self.selector.is_empty()
-            && self.hosts.is_empty()
-            && self.gpu_uuids.is_empty()
-    }
-
     /// Whether a series carries the workload's labels (namespace and selector items).
     pub fn matches_workload(&self, labels: &Labels) -> bool {
         let namespace_ok = self.namespace.as_ref().is_none_or(|ns| {

@@ -1,7 +1,7 @@
 //! The metric-source abstraction: one trait, several implementations (recorded scrapes, a
 //! Prometheus-compatible API, …). The maths never knows which one delivered the series.
 
-use crate::catalog::{self, FieldKind, Quantity};
+use crate::catalog::{self, Quantity};
 use crate::correlation::QueryRecord;
 use crate::scope::Scope;
 use crate::series::RawSeries;
@@ -73,19 +73,6 @@ pub trait MetricSource {
 pub fn raw_sample_promql(selector: &str, request: &FetchRequest) -> String {
     let (start, end) = request.range_s();
     format!("{selector}[{}s] @ {end:.3}", (end - start).ceil() as u64)
-}
-
-/// Unit label of a metric for provenance.
-pub fn unit_label(metric: &str) -> &'static str {
-    match catalog::lookup(metric).map(|(spec, _)| spec.kind) {
-        Some(FieldKind::Ratio) => "ratio",
-        Some(FieldKind::BytesPerSecond) => "bytes_per_s",
-        Some(FieldKind::BusyFraction) => "busy_fraction",
-        Some(FieldKind::Counter) => "counter",
-        Some(FieldKind::ClockMhz) => "mhz",
-        Some(FieldKind::PowerW) => "w",
-        None => "unknown",
-    }
 }
 
 /// Whether a metric is a DEV fallback standing in for a PROF resource.
