@@ -275,14 +275,26 @@ pub enum CellOutcome {
     /// Computed and written.
     Done(Box<Correlation>),
     /// Planned only.
-    DryRun {
-        /// Cell.
-        cell_id: String,
-        /// The source that would be read.
-        source: String,
-        /// The queries.
-        queries: Vec<sol_core::correlation::QueryRecord>,
-    },
+    DryRun(Box<Plan>),
+}
+
+/// What `correlate --dry-run` resolves for a cell without reading any data.
+#[derive(Debug, serde::Serialize)]
+pub struct Plan {
+    /// Cell.
+    pub cell_id: String,
+    /// Always true.
+    pub dry_run: bool,
+    /// The source that would be read.
+    pub source: String,
+    /// The window and where it came from.
+    pub window: Window,
+    /// Expected GPU count and its source (`None`: the GPUs seen will be used).
+    pub expected_gpus: Option<(u32, String)>,
+    /// Hardware row named by the flags or the bench context (`None`: from `modelName`).
+    pub hw_key: Option<String>,
+    /// The raw-sample queries.
+    pub queries: Vec<sol_core::correlation::QueryRecord>,
 }
 
 /// `correlate` for one cell.
@@ -342,17 +354,6 @@ pub fn correlate_cell(
     };
     let margin_s = MARGIN_INTERVALS * ceilings.dcgm_config().expected_scrape_interval_s;
     let request = FetchRequest::all_catalog_metrics(&scope, &window, margin_s);
-    if args.dry_run {
-        let metrics: Vec<&str> = request.metrics.clone();
-        let captured = format!("recorded_scrapes:{}", source.display_name);
-        return Ok(CellOutcome::DryRun {
-            cell_id: cell_id.to_string(),
-            queries: sol_core::source::query_records(&metrics, &request, &captured),
-            source: captured,
-        });
-    }
-    // Every failure of a recorded source is a problem with the file: exit 2.
-    let fetched: Fetched = source.fetch(&request).map_err(input)?;
     let expected = args
         .n_gpus
         .map(|n| (n, "--n-gpus".to_string()))
@@ -364,6 +365,26 @@ pub fn correlate_cell(
     if expected.as_ref().is_some_and(|(n, _)| *n == 0) {
         return Err(input(anyhow!("--n-gpus must be at least 1")));
     }
+    if args.dry_run {
+        // Everything that does not need data is resolved and checked: a bad hardware key fails
+        // here as it would in the real run.
+        let hw_key = args.eval.hw_key.clone().or_else(|| context.hw_key.clone());
+        if let Some(key) = &hw_key {
+            ceilings.row(key).map_err(input)?;
+        }
+        let captured = format!("recorded_scrapes:{}", source.display_name);
+        return Ok(CellOutcome::DryRun(Box::new(Plan {
+            cell_id: cell_id.to_string(),
+            dry_run: true,
+            queries: sol_core::source::query_records(&request.metrics, &request, &captured),
+            source: captured,
+            window,
+            expected_gpus: expected,
+            hw_key,
+        })));
+    }
+    // Every failure of a recorded source is a problem with the file: exit 2.
+    let fetched: Fetched = source.fetch(&request).map_err(input)?;
     let measured = measure_cell(
         &CellData {
             series: &fetched.series,

@@ -221,7 +221,7 @@ fn dry_run_lists_queries_and_writes_nothing() {
     // One batched raw-sample query per namespace spelling, every catalog metric in each.
     let queries: Vec<&str> = stdout
         .lines()
-        .filter(|l| l.trim_start().starts_with("{__name__=~"))
+        .filter_map(|l| l.trim_start().strip_prefix("query    "))
         .collect();
     assert_eq!(queries.len(), 2, "{stdout}");
     assert!(

@@ -159,11 +159,17 @@ pub fn assemble(series: &[RawSeries]) -> Assembly {
             assembly.metrics_used.insert(one.metric.clone());
         }
     }
+    let mut conflicts = 0;
     for entity in entities.values_mut() {
         for samples in entity.quantities.values_mut() {
-            merge_duplicates_by_max(samples);
+            conflicts += merge_duplicates_by_max(samples);
         }
         entity.quantities.retain(|_, samples| !samples.is_empty());
+    }
+    if conflicts > 0 {
+        assembly.notes.push(format!(
+            "{conflicts} timestamp(s) carried different values from duplicate series of one GPU; the largest was kept"
+        ));
     }
     resolve_mig(entities, &mut assembly);
     assembly
@@ -188,16 +194,20 @@ fn remember_labels(entity: &mut EntitySamples, labels: &Labels) {
 }
 
 /// Sorts by time and keeps one sample per timestamp, the largest (duplicates of one GPU).
-fn merge_duplicates_by_max(samples: &mut Vec<Sample>) {
+/// Returns how many merged duplicates disagreed with the value kept.
+fn merge_duplicates_by_max(samples: &mut Vec<Sample>) -> usize {
     samples.sort_by(|a, b| a.t_s.total_cmp(&b.t_s));
+    let mut conflicts = 0;
     samples.dedup_by(|later, kept| {
         if later.t_s == kept.t_s {
+            conflicts += usize::from(later.value != kept.value);
             kept.value = kept.value.max(later.value);
             true
         } else {
             false
         }
     });
+    conflicts
 }
 
 fn resolve_mig(

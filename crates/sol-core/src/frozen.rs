@@ -21,7 +21,11 @@ use crate::measure::{
 use crate::scope::Scope;
 use crate::steady::SteadyState;
 use crate::time::parse_instant;
+use crate::validity::RATIO_CORRUPT_ABOVE;
 use crate::window::{Window, WindowConfidence};
+
+/// Most GPUs a snapshot may name (a seed snapshot builds one row per GPU).
+const MAX_GPUS: u32 = 100_000;
 
 /// Schema name written into every snapshot.
 pub const FROZEN_SCHEMA: &str = "dcgm_frozen_v1";
@@ -153,8 +157,17 @@ pub enum FrozenError {
 impl FrozenSnapshot {
     /// Parses and validates a snapshot.
     pub fn from_yaml(text: &str) -> Result<FrozenSnapshot, FrozenError> {
-        let snapshot: FrozenSnapshot =
-            serde_saphyr::from_str(text).map_err(|e| FrozenError::Parse(e.to_string()))?;
+        // Our own snapshots grow with the GPU count (a 10 000-GPU cell is ~12 MB): scale the
+        // parser's node budget with the input instead of its fixed default, which still bounds
+        // alias bombs (aliases keep their own cap).
+        let mut options = serde_saphyr::options::Options::default();
+        let mut budget = serde_saphyr::budget::Budget::default();
+        budget.max_nodes = budget.max_nodes.max(text.len() / 2);
+        budget.max_events = budget.max_events.max(text.len());
+        budget.max_total_scalar_bytes = budget.max_total_scalar_bytes.max(text.len());
+        options.budget = Some(budget);
+        let snapshot: FrozenSnapshot = serde_saphyr::from_str_with_options(text, options)
+            .map_err(|e| FrozenError::Parse(e.to_string()))?;
         snapshot.validate()?;
         Ok(snapshot)
     }
@@ -169,8 +182,11 @@ impl FrozenSnapshot {
             field: field.to_string(),
             reason,
         };
-        if self.n_gpus == 0 {
-            return Err(invalid("n_gpus", "must be at least 1".to_string()));
+        if self.n_gpus == 0 || self.n_gpus > MAX_GPUS {
+            return Err(invalid(
+                "n_gpus",
+                format!("{} is outside 1..={MAX_GPUS}", self.n_gpus),
+            ));
         }
         let (start, end) = self.window_bounds()?;
         if end <= start {
@@ -189,6 +205,15 @@ impl FrozenSnapshot {
             ));
         }
         for (i, r) in self.resources.iter().enumerate() {
+            if r.unit == FrozenUnit::Ratio && r.measured_avg > RATIO_CORRUPT_ABOVE {
+                return Err(invalid(
+                    &format!("resources[{i}].measured_avg"),
+                    format!(
+                        "{} is not a ratio (0..1): corrupt, or a percentage written where a ratio belongs",
+                        r.measured_avg
+                    ),
+                ));
+            }
             if !r.measured_avg.is_finite() || r.measured_avg < 0.0 {
                 return Err(invalid(
                     &format!("resources[{i}].measured_avg"),
@@ -365,7 +390,7 @@ impl FrozenSnapshot {
                     .collect(),
                 scale_quantity: None,
                 per_gpu,
-                edge_bounds: None,
+                edge_integrals: None,
                 timeseries: Vec::new(),
                 notes: resource_notes,
             });

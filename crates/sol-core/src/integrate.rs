@@ -6,6 +6,8 @@
 //! is uncovered time, which shows up as coverage below 100 %. Nothing is shifted for scrape lag;
 //! the alignment uncertainty is reported separately as an edge bound.
 
+use serde::{Deserialize, Serialize};
+
 use crate::series::Sample;
 
 /// A value holding over `(start_s, end_s]`.
@@ -62,79 +64,146 @@ pub fn to_spans(samples: &[Sample], nominal_interval_s: f64) -> Vec<Span> {
         .collect()
 }
 
-/// How samples turn into spans.
-#[derive(Debug, Clone, Copy, PartialEq)]
-pub enum SpanModel {
-    /// Every scrape carries a fresh value: each sample covers back to the previous one
-    /// ([`to_spans`]), `default_interval_s` where a series is too short to tell.
-    Scraped {
-        /// Interval assumed for series with fewer than two samples, s.
-        default_interval_s: f64,
-    },
-    /// The exporter refreshes values every `update_interval_s`, slower than the scrapes: held
-    /// copies are dropped ([`decimate_held`]) and each DCGM value covers exactly the update
-    /// interval before the scrape that first showed it.
-    Held {
-        /// Exporter collect interval detected from the data, s.
-        update_interval_s: f64,
-    },
+/// The spans of one series, its own median spacing as the nominal interval (or
+/// `default_interval_s` when it has fewer than two samples).
+pub fn series_spans(samples: &[Sample], default_interval_s: f64) -> Vec<Span> {
+    to_spans(
+        samples,
+        median_interval_s(samples).unwrap_or(default_interval_s),
+    )
 }
 
-impl SpanModel {
-    /// The spans of ascending samples under this model.
-    pub fn spans(self, samples: &[Sample]) -> Vec<Span> {
-        match self {
-            SpanModel::Scraped { default_interval_s } => to_spans(
-                samples,
-                median_interval_s(samples).unwrap_or(default_interval_s),
-            ),
-            SpanModel::Held { update_interval_s } => samples
-                .iter()
-                .map(|s| Span {
-                    start_s: s.t_s - update_interval_s,
-                    end_s: s.t_s,
-                    value: s.value,
-                })
-                .collect(),
-        }
+/// An exporter's refresh schedule: refresh `n` publishes at `phase_s + n × period_s`, and the
+/// value it publishes describes the period before it.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+pub struct RefreshGrid {
+    /// Collect interval, s.
+    pub period_s: f64,
+    /// Time of one refresh, epoch s.
+    pub phase_s: f64,
+}
+
+/// Collect intervals people configure (`dcgm-exporter -c`, in s): a rough estimate near one of
+/// them is taken to be it.
+const CONFIGURED_PERIODS_S: [f64; 15] = [
+    1.0, 2.0, 3.0, 5.0, 10.0, 15.0, 20.0, 30.0, 45.0, 60.0, 90.0, 120.0, 180.0, 300.0, 600.0,
+];
+
+impl RefreshGrid {
+    /// The refresh a scrape at `t_s` has seen (the latest one at or before it).
+    pub fn index(&self, t_s: f64) -> i64 {
+        ((t_s - self.phase_s) / self.period_s).floor() as i64
     }
 
-    /// The interval one sample describes: scrape interval, or exporter update interval.
-    pub fn interval_s(self) -> f64 {
-        match self {
-            SpanModel::Scraped { default_interval_s } => default_interval_s,
-            SpanModel::Held { update_interval_s } => update_interval_s,
+    /// Whether a series' changes follow this grid (they fall within about one scrape interval
+    /// after a refresh), so its values are held between refreshes.
+    pub fn explains(&self, change_times: &[f64], scrape_interval_s: f64) -> bool {
+        if change_times.is_empty() {
+            return true;
         }
+        let within = change_times
+            .iter()
+            .filter(|t| (*t - self.phase_s).rem_euclid(self.period_s) <= 1.1 * scrape_interval_s)
+            .count();
+        within as f64 >= GRID_EXPLAINS_SHARE * change_times.len() as f64
+    }
+
+    /// When refresh `n` published.
+    pub fn time(&self, n: i64) -> f64 {
+        self.phase_s + n as f64 * self.period_s
+    }
+
+    /// Fits the grid to the times a series' value changed (first seen at a scrape). Those
+    /// times sit within one scrape interval after a refresh, so modulo the period they fill an
+    /// arc no longer than the scrape interval; the arc's start is the refresh phase. `None` when
+    /// no candidate period gives such an arc (not a periodic refresh).
+    pub fn fit(change_times: &[f64], scrape_interval_s: f64) -> Option<RefreshGrid> {
+        let mut times = change_times.to_vec();
+        times.sort_by(f64::total_cmp);
+        // Fields published by one refresh change at the same scrape: one time each.
+        times.dedup_by(|a, b| (*a - *b).abs() < 1e-3);
+        if times.len() < MIN_CHANGES_FOR_GRID {
+            return None;
+        }
+        let change_times = &times[..];
+        let mut gaps: Vec<f64> = change_times.windows(2).map(|p| p[1] - p[0]).collect();
+        gaps.sort_by(f64::total_cmp);
+        let rough_s = gaps[gaps.len() / 2];
+        let configured = CONFIGURED_PERIODS_S
+            .iter()
+            .copied()
+            .find(|p| (rough_s - p).abs() <= 0.05 * p);
+        configured
+            .into_iter()
+            .chain([rough_s])
+            .find_map(|period_s| {
+                let (phase_s, arc_s) = occupied_arc(change_times, period_s);
+                (arc_s <= 1.1 * scrape_interval_s).then_some(RefreshGrid { period_s, phase_s })
+            })
     }
 }
 
-/// Keeps one sample per exporter update: the first scrape showing a value, and a later equal
-/// value only once a whole update interval has passed (a value that genuinely repeats).
-pub fn decimate_held(samples: &[Sample], update_interval_s: f64) -> Vec<Sample> {
-    let mut kept: Vec<Sample> = Vec::with_capacity(samples.len());
-    for sample in samples {
-        let fresh = kept.last().is_none_or(|last| {
-            last.value != sample.value || sample.t_s - last.t_s >= update_interval_s
-        });
-        if fresh {
-            kept.push(*sample);
+/// Fewest distinct change times for a refresh grid: random times fit an arc of half the circle
+/// with probability n / 2^(n−1), 0.6 % at 12.
+pub const MIN_CHANGES_FOR_GRID: usize = 12;
+
+/// Share of a series' changes that must fall in the grid's arc for the grid to describe it.
+const GRID_EXPLAINS_SHARE: f64 = 0.9;
+
+/// The shortest arc of the circle of circumference `period_s` holding every `times mod
+/// period`: its start (as an epoch time near the first change) and its length.
+fn occupied_arc(times: &[f64], period_s: f64) -> (f64, f64) {
+    let origin = times[0];
+    let mut residues: Vec<f64> = times
+        .iter()
+        .map(|t| (t - origin).rem_euclid(period_s))
+        .collect();
+    residues.sort_by(f64::total_cmp);
+    // The largest gap between neighbours (wrapping round) is outside the arc.
+    let mut best_gap = period_s - residues[residues.len() - 1] + residues[0];
+    let mut start = residues[0];
+    for pair in residues.windows(2) {
+        if pair[1] - pair[0] > best_gap {
+            best_gap = pair[1] - pair[0];
+            start = pair[1];
         }
     }
-    kept
+    (origin + start, period_s - best_gap)
 }
 
-/// Gaps between the times a series' value changes: the exporter's refresh cadence.
-pub fn change_gaps_s(samples: &[Sample]) -> Vec<f64> {
-    let changes: Vec<f64> = samples
+/// The times a series' value changes from the previous sample.
+pub fn change_times(samples: &[Sample]) -> Vec<f64> {
+    samples
         .windows(2)
         .filter(|p| p[1].value != p[0].value)
         .map(|p| p[1].t_s)
-        .collect();
-    changes
-        .windows(2)
-        .map(|p| p[1] - p[0])
-        .filter(|g| *g > 0.0)
         .collect()
+}
+
+/// One sample per refresh, stamped at the refresh time: held copies (same refresh, same value)
+/// are dropped, a value seen again after a later refresh is kept (it genuinely repeated). A
+/// value that changes within what the grid calls one refresh belongs to the next one.
+pub fn regrid(samples: &[Sample], grid: &RefreshGrid) -> Vec<Sample> {
+    let mut kept: Vec<(i64, Sample)> = Vec::with_capacity(samples.len() / 2 + 1);
+    for sample in samples {
+        let mut n = grid.index(sample.t_s);
+        if let Some((last_n, last)) = kept.last()
+            && n <= *last_n
+        {
+            if sample.value == last.value {
+                continue;
+            }
+            n = last_n + 1;
+        }
+        kept.push((
+            n,
+            Sample {
+                t_s: grid.time(n),
+                value: sample.value,
+            },
+        ));
+    }
+    kept.into_iter().map(|(_, s)| s).collect()
 }
 
 /// The integral of spans clipped to a window.
@@ -323,11 +392,38 @@ mod tests {
     }
 
     #[test]
-    fn held_values_are_integrated_once_over_their_update_interval() {
-        // The exporter refreshes every 30 s with alternating values: 0.8 for (−30, 0],
-        // 0.2 for (0, 30], 0.8 for (30, 60], 0.2 for (60, 90], 0.8 for (90, 120]. Scrapes every
-        // 20 s see: t=0 0.8, 20 0.8 (held), 40 0.2, 60 0.8, 80 0.8 (held), 100 0.2, 120 0.8.
-        // Truth over [0, 120]: two 0.2 and two 0.8 update intervals → mean 0.5.
+    fn a_refresh_grid_is_fitted_from_change_times() {
+        // Exporter refreshes every 30 s at t = 7, 37, 67, …; scrapes every 15 s at t = 0, 15,
+        // 30, … first show each new value at 15, 45, 75, … (8 s after the refresh), some jittered
+        // by 3 ms. Change times mod 30 fill an arc of 0.003 s ≤ 1.1 × 15 s.
+        let changes: Vec<f64> = (0..14)
+            .map(|k| 15.0 + 30.0 * f64::from(k) + if k % 2 == 0 { 0.0 } else { 0.003 })
+            .collect();
+        let grid = RefreshGrid::fit(&changes, 15.0).unwrap();
+        assert_eq!(grid.period_s, 30.0);
+        // The arc starts at the earliest residue: phase ≡ 15 (mod 30).
+        assert!((grid.phase_s - 15.0).rem_euclid(30.0) < 1e-9, "{grid:?}");
+        assert!(grid.explains(&changes, 15.0));
+        // Changes 20 s after each refresh (> 1.1 × 15 s) follow another cadence.
+        assert!(!grid.explains(&[35.0, 65.0, 95.0], 15.0));
+        // Irregular changes (gaps from a fixed pseudo-random sequence of 5–55 s) fit no grid.
+        let mut t = 0.0;
+        let mut x: u32 = 12345;
+        let irregular: Vec<f64> = (0..20)
+            .map(|_| {
+                x = x.wrapping_mul(1_103_515_245).wrapping_add(12_345);
+                t += 5.0 + f64::from((x >> 16) % 51);
+                t
+            })
+            .collect();
+        assert_eq!(RefreshGrid::fit(&irregular, 15.0), None);
+    }
+
+    #[test]
+    fn held_values_are_regridded_once_each() {
+        // Refresh every 30 s at t = 0, 30, 60, …, scrapes every 20 s: the scrape at t sees the
+        // value of refresh floor(t/30). Values alternate 0.8 (even refresh) / 0.2 (odd), so
+        // scrapes read t=0 0.8, 20 0.8 (held), 40 0.2, 60 0.8, 80 0.8 (held), 100 0.2, 120 0.8.
         let scraped = samples(&[
             (0.0, 0.8),
             (20.0, 0.8),
@@ -337,45 +433,52 @@ mod tests {
             (100.0, 0.2),
             (120.0, 0.8),
         ]);
-        // Change gaps: changes at 40, 60, 100, 120 → gaps 20, 40, 20 → median 20 alone; the
-        // cell-level estimate pools many series. Here take the known 30 s.
-        let kept = decimate_held(&scraped, 30.0);
+        let grid = RefreshGrid {
+            period_s: 30.0,
+            phase_s: 0.0,
+        };
+        let kept = regrid(&scraped, &grid);
+        // Refresh 0 (t=0) 0.8, 1 (30) 0.2, 2 (60) 0.8, 3 (90) 0.2, 4 (120) 0.8.
         assert_eq!(
-            kept.iter().map(|s| s.t_s).collect::<Vec<_>>(),
-            vec![0.0, 40.0, 60.0, 100.0, 120.0]
+            kept,
+            samples(&[
+                (0.0, 0.8),
+                (30.0, 0.2),
+                (60.0, 0.8),
+                (90.0, 0.2),
+                (120.0, 0.8)
+            ])
         );
-        let held = SpanModel::Held {
-            update_interval_s: 30.0,
-        }
-        .spans(&kept);
-        // Fixed 30 s spans: 0.2 over (10,40], 0.8 over (30,60], 0.2 over (70,100], 0.8 over
-        // (90,120] inside the window → (0.2 + 0.8 + 0.2 + 0.8) × 30 = 60 over 120 s → 0.5.
-        let result = integrate(&held, 0.0, 120.0);
-        assert!(
-            (result.integral / 120.0 - 0.5).abs() < 1e-12,
-            "{}",
-            result.integral
-        );
-        // Per-scrape spans would have said (0.8×20 + 0.2×20 + 0.8×40 + 0.2×20 + 0.8×20)/120 = 0.6.
+        // Each value now covers exactly its 30 s: over [0, 120] → (0.2 + 0.8 + 0.2 + 0.8) × 30 /
+        // 120 = 0.5, the truth. Per-scrape spans said (0.8×20 + 0.2×20 + 0.8×40 + 0.2×20 +
+        // 0.8×20) / 120 = 0.6.
+        let result = integrate(&series_spans(&kept, 30.0), 0.0, 120.0);
+        assert!((result.integral / 120.0 - 0.5).abs() < 1e-12);
+        assert_eq!(result.covered_s, 120.0);
         let naive = integrate(&to_spans(&scraped, 20.0), 0.0, 120.0);
         assert!((naive.integral / 120.0 - 0.6).abs() < 1e-12);
     }
 
     #[test]
-    fn change_gaps_measure_the_refresh_cadence() {
-        // Value changes at 30, 60, 90 (scraped every 10 s, held in between) → gaps 30, 30.
-        let s = samples(&[
-            (10.0, 1.0),
-            (20.0, 1.0),
-            (30.0, 2.0),
-            (40.0, 2.0),
-            (50.0, 2.0),
-            (60.0, 3.0),
-            (70.0, 3.0),
-            (80.0, 3.0),
-            (90.0, 4.0),
+    fn a_genuinely_repeated_value_keeps_its_refresh() {
+        // Refresh every 30 s; the value stays 0.5 for refreshes 0–2, scraped every 10 s: one
+        // sample per refresh survives, so coverage stays complete.
+        let scraped = samples(&[
+            (1.0, 0.5),
+            (11.0, 0.5),
+            (21.0, 0.5),
+            (31.0, 0.5),
+            (41.0, 0.5),
+            (61.0, 0.5),
         ]);
-        assert_eq!(change_gaps_s(&s), vec![30.0, 30.0]);
+        let kept = regrid(
+            &scraped,
+            &RefreshGrid {
+                period_s: 30.0,
+                phase_s: 0.0,
+            },
+        );
+        assert_eq!(kept, samples(&[(0.0, 0.5), (30.0, 0.5), (60.0, 0.5)]));
     }
 
     #[test]

@@ -6,12 +6,13 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use anyhow::anyhow;
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 use serde::Serialize;
-use sol_core::correlation::{Correlation, QueryRecord, render_table};
+use sol_core::correlation::{Correlation, render_table};
+use sol_core::time::format_utc_millis;
 
 use crate::cli::{CorrelateArgs, GlobalArgs};
 use crate::exit::{AppError, input, runtime};
 use crate::output::{print_stdout, sorted_json};
-use crate::pipeline::{CellOutcome, ceilings_for, correlate_cell, open_campaign};
+use crate::pipeline::{CellOutcome, Plan, ceilings_for, correlate_cell, open_campaign};
 
 /// `--json` shape of `--all-cells`.
 #[derive(Serialize)]
@@ -23,15 +24,8 @@ struct CellReport<'a> {
     error: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
     result: Option<&'a Correlation>,
-}
-
-/// `--dry-run` shape.
-#[derive(Serialize)]
-struct Plan<'a> {
-    cell_id: &'a str,
-    dry_run: bool,
-    source: &'a str,
-    queries: &'a [QueryRecord],
+    #[serde(skip_serializing_if = "Option::is_none")]
+    plan: Option<&'a Plan>,
 }
 
 pub fn run(global: &GlobalArgs, args: &CorrelateArgs) -> Result<(), AppError> {
@@ -132,23 +126,18 @@ fn report(
                     exit_code: 0,
                     error: None,
                     result: Some(result),
+                    plan: None,
                 });
             }
-            Ok(CellOutcome::DryRun {
-                cell_id,
-                source,
-                queries,
-            }) => {
-                text.push_str(&format!(
-                    "cell {cell_id}: would read {source} with {} queries\n",
-                    queries.len()
-                ));
+            Ok(CellOutcome::DryRun(plan)) => {
+                text.push_str(&render_plan(plan));
                 reports.push(CellReport {
                     cell_id: id,
                     ok: true,
                     exit_code: 0,
                     error: None,
                     result: None,
+                    plan: Some(plan),
                 });
             }
             Err(error) => {
@@ -159,6 +148,7 @@ fn report(
                     exit_code: error.code(),
                     error: Some(format!("{:#}", error.error())),
                     result: None,
+                    plan: None,
                 });
             }
         }
@@ -203,30 +193,47 @@ fn print_outcome(global: &GlobalArgs, outcome: &CellOutcome) -> Result<(), AppEr
                 render_table(result)
             }
         }
-        CellOutcome::DryRun {
-            cell_id,
-            source,
-            queries,
-        } => {
+        CellOutcome::DryRun(plan) => {
             if global.json {
-                sorted_json(&Plan {
-                    cell_id,
-                    dry_run: true,
-                    source,
-                    queries,
-                })
-                .map_err(runtime)?
+                sorted_json(plan.as_ref()).map_err(runtime)?
             } else {
-                let mut text = format!(
-                    "dry run for cell {cell_id}: nothing is read; {source} would answer:\n"
-                );
-                for q in queries {
-                    text.push_str(&format!("  {}\n", q.promql));
-                }
-                text
+                render_plan(plan)
             }
         }
     };
     print_stdout(&text);
     Ok(())
+}
+
+/// The human form of a dry run: what was resolved and the queries that would run.
+fn render_plan(plan: &Plan) -> String {
+    let w = &plan.window;
+    let mut text = format!("dry run for cell {}: nothing is read\n", plan.cell_id);
+    text.push_str(&format!(
+        "  window   {} → {} ({:.1} s, {:?}; {})\n",
+        format_utc_millis(w.start_s),
+        format_utc_millis(w.end_s),
+        w.duration_s(),
+        w.confidence,
+        w.source
+    ));
+    let gpus = plan.expected_gpus.as_ref().map_or(
+        "unknown — the GPUs seen will be used".to_string(),
+        |(n, why)| format!("{n} ({why})"),
+    );
+    text.push_str(&format!("  GPUs     {gpus}\n"));
+    text.push_str(&format!(
+        "  hardware {}\n",
+        plan.hw_key
+            .as_deref()
+            .unwrap_or("from the series' modelName")
+    ));
+    text.push_str(&format!(
+        "  source   {} (host/UUID scope applied to the answer)\n",
+        plan.source
+    ));
+    for q in &plan.queries {
+        text.push_str(&format!("  query    {}\n", q.promql));
+    }
+    text
 }

@@ -200,6 +200,8 @@ pub struct EvalInput<'a> {
     pub extra_warnings: &'a [String],
 }
 
+/// Below this coverage on every row the window does not match the data: no result.
+pub const MIN_WINDOW_COVERAGE_PCT: f64 = 1.0;
 /// Coverage below this on a PROF row earns a warning.
 pub const LOW_COVERAGE_PCT: f64 = 80.0;
 /// Fewer in-window samples than this per GPU earns a warning.
@@ -263,6 +265,23 @@ pub fn evaluate(input: &EvalInput) -> Result<Correlation, EvalError> {
         }
     }
     let group_level = group_level(&resources);
+    let best_coverage_pct = resources
+        .iter()
+        .filter(|r| matches!(r.tier, Tier::Prof | Tier::Counter))
+        .map(|r| r.coverage_pct)
+        .fold(0.0, f64::max);
+    if group_level != "absent" && best_coverage_pct < MIN_WINDOW_COVERAGE_PCT {
+        return Err(EvalError::NoData {
+            window: format!(
+                "{} – {}",
+                format_utc_seconds(m.window.start_s),
+                format_utc_seconds(m.window.end_s)
+            ),
+            detail: format!(
+                "the data cover only {best_coverage_pct:.2} % of the window — the window does not match the recording (check --start/--end, the bench file's window and the timezone)"
+            ),
+        });
+    }
     if group_level == "absent" {
         return Err(EvalError::NoData {
             window: format!(

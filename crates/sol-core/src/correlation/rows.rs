@@ -316,7 +316,14 @@ pub(super) fn resource_row(
         .map(|(g, _)| g.gpu.display_name())
         .collect();
     if !clamped.is_empty() {
-        notes.push(format!("clock-corrected value above 100 % clamped for {} (SM clock above the clock the peak is quoted at)", clamped.join(", ")));
+        let why = match measured.resource {
+            Resource::Tensor => "SM clock above the clock the peak is quoted at",
+            _ => "activity above the peak: check the peak for this SKU and the data",
+        };
+        notes.push(format!(
+            "value above 100 % clamped to 100 for {} ({why})",
+            clamped.join(", ")
+        ));
     }
     let steady_fraction = ctx
         .steady_duration_s
@@ -454,9 +461,15 @@ pub(super) fn resource_row(
         tier: measured.tier,
         unit: measured.unit,
         sol_pct_bounds: measured
-            .edge_bounds
+            .edge_integrals
             .filter(|_| !is_busy && usable)
-            .map(|[lo, hi]| [pct(to_fraction(lo)), pct(to_fraction(hi))]),
+            .map(|[lo, hi]| {
+                let per_gpu_s = ctx.duration_s * f64::from(n_gpus.max(1));
+                [
+                    pct(to_fraction(lo / per_gpu_s)),
+                    pct(to_fraction(hi / per_gpu_s)),
+                ]
+            }),
         sol_pct_of_covered_time: covered_fraction.filter(|_| !is_busy).map(pct),
         steady_state_sol_pct: steady_fraction.filter(|_| !is_busy).map(pct),
         sol_pct_uncorrected: (measured.resource == Resource::Tensor && measured.tier == Tier::Prof)

@@ -26,10 +26,18 @@ pub fn render_table(c: &Correlation) -> String {
         c.window.confidence,
         ctx.concurrency.map_or("?".to_string(), |n| n.to_string()),
     );
+    let refresh = c.exporter_update_interval_s.map_or(String::new(), |u| {
+        format!(" · exporter refresh {u:.0} s (values held across scrapes, integrated once each)")
+    });
     let _ = writeln!(
         out,
-        "  {:<7} {:<7} {:>7} {:>11} {:>8} {:>8} {:>8}  ceiling",
-        "resource", "tier", "%SoL", "bounds", "steady", "cover%", "min/max"
+        "  scrape interval {:.1} s{refresh}",
+        c.scrape_interval_s
+    );
+    let _ = writeln!(
+        out,
+        "  {:<7} {:<7} {:>7} {:>11} {:>8} {:>8} {:>9}  ceiling",
+        "resource", "tier", "%SoL", "bounds", "steady", "cover%", "gpu lo/hi"
     );
     for row in &c.resources {
         let value = match row.tier {
@@ -46,7 +54,7 @@ pub fn render_table(c: &Correlation) -> String {
         });
         let _ = writeln!(
             out,
-            "  {:<7} {:<7} {:>7} {:>11} {:>8} {:>8.1} {:>8}  {}",
+            "  {:<7} {:<7} {:>7} {:>11} {:>8} {:>8.1} {:>9}  {}",
             row.resource.label(),
             format!("{:?}", row.tier).to_lowercase(),
             value,
@@ -58,10 +66,14 @@ pub fn render_table(c: &Correlation) -> String {
         );
     }
     if let Some(j) = c.energy.energy_j_total {
+        let energy = if j >= 1000.0 {
+            format!("{:.1} kJ", j / 1000.0)
+        } else {
+            format!("{j:.1} J")
+        };
         let _ = writeln!(
             out,
-            "  energy {:.1} kJ ({}) · {} W/GPU · {} tokens/J",
-            j / 1000.0,
+            "  energy {energy} ({}) · {} W/GPU · {} tokens/J",
             c.energy.energy_source.as_deref().unwrap_or("?"),
             c.energy
                 .mean_power_w_per_gpu
@@ -78,5 +90,18 @@ pub fn render_table(c: &Correlation) -> String {
     for warning in &c.warnings {
         let _ = writeln!(out, "  ! {warning}");
     }
+    for row in &c.resources {
+        for note in row
+            .notes
+            .iter()
+            .filter(|n| n.contains("GPUs have invalid PROF data"))
+        {
+            let _ = writeln!(out, "  ! {}: {note}", row.resource.label());
+        }
+    }
+    let _ = writeln!(
+        out,
+        "  (gpu lo/hi: lowest and highest per-GPU mean over covered time, % of peak)"
+    );
     out
 }

@@ -5,7 +5,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::assemble::Assembly;
 use crate::catalog::{self, FieldKind, Quantity};
-use crate::integrate::{SpanModel, integrate};
+use crate::integrate::{integrate, series_spans};
 use crate::window::Window;
 
 /// Quantities reported as activity context, in report order.
@@ -51,7 +51,7 @@ pub struct ActivityMeasurement {
 pub(super) fn measure_activity(
     assembly: &Assembly,
     window: &Window,
-    model: SpanModel,
+    interval_s: f64,
 ) -> Vec<ActivityMeasurement> {
     ACTIVITY_QUANTITIES
         .iter()
@@ -61,7 +61,7 @@ pub(super) fn measure_activity(
                 .iter()
                 .filter_map(|gpu| {
                     let samples = gpu.quantities.get(&quantity)?;
-                    let spans = model.spans(samples);
+                    let spans = series_spans(samples, interval_s);
                     let result = integrate(&spans, window.start_s, window.end_s);
                     Some(GpuActivity {
                         gpu: gpu.key.display_name(),

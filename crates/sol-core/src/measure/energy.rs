@@ -5,7 +5,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::assemble::{Assembly, GpuSamples};
 use crate::catalog::Quantity;
-use crate::integrate::{SpanModel, counter_increase, integrate};
+use crate::integrate::{counter_increase, integrate, series_spans};
 use crate::labels::GpuKey;
 use crate::window::Window;
 
@@ -62,7 +62,7 @@ pub struct EnergyMeasurement {
 pub(super) fn measure_energy(
     assembly: &Assembly,
     window: &Window,
-    model: SpanModel,
+    interval_s: f64,
 ) -> EnergyMeasurement {
     let (span_s, span_source) = match window.full_span_s {
         Some(span) => (
@@ -78,7 +78,7 @@ pub(super) fn measure_energy(
     let per_gpu = assembly
         .gpus
         .iter()
-        .map(|gpu| gpu_energy(gpu, window, span_s, model, &mut notes))
+        .map(|gpu| gpu_energy(gpu, window, span_s, interval_s, &mut notes))
         .collect();
     EnergyMeasurement {
         span_s,
@@ -92,7 +92,7 @@ fn gpu_energy(
     gpu: &GpuSamples,
     window: &Window,
     span_s: [f64; 2],
-    model: SpanModel,
+    interval_s: f64,
     notes: &mut Vec<String>,
 ) -> GpuEnergy {
     let name = gpu.key.display_name();
@@ -101,7 +101,7 @@ fn gpu_energy(
         .quantities
         .get(&Quantity::PowerUsage)
         .or_else(|| gpu.quantities.get(&Quantity::PowerInstant));
-    let power_spans = power.map(|s| model.spans(s));
+    let power_spans = power.map(|s| series_spans(s, interval_s));
     let mean_power_w = power_spans
         .as_ref()
         .and_then(|s| integrate(s, window.start_s, window.end_s).mean());

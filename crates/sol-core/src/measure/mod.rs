@@ -11,8 +11,9 @@ use serde::{Deserialize, Serialize};
 
 use crate::assemble::{Assembly, ValidityCounts};
 use crate::catalog::Quantity;
-use crate::catalog::{self, FieldFamily, FieldKind};
-use crate::integrate::{SpanModel, change_gaps_s, decimate_held, median_interval_s};
+use crate::catalog::{self, FieldFamily};
+
+use crate::integrate::{RefreshGrid, change_times, median_interval_s, regrid};
 use crate::labels::GpuKey;
 use crate::steady::{self, SteadyState};
 use crate::window::Window;
@@ -135,55 +136,46 @@ pub fn measure(input: &MeasureInput) -> Measurement {
         ));
         input.default_interval_s
     });
-    let update_interval_s =
-        exporter_update_interval_s(input.assembly).filter(|u| *u >= HELD_RATIO * scrape_interval_s);
-    let held_assembly = update_interval_s.map(|u| {
+    let regridded = regrid_held_values(input.assembly, scrape_interval_s);
+    if let Some(period_s) = regridded.update_interval_s {
         notes.push(format!(
-            "values held across scrapes: the exporter refreshes every ~{u:.1} s but was scraped every {scrape_interval_s:.1} s; each DCGM value is integrated once over the {u:.1} s before the scrape that first showed it (timing uncertainty ±{scrape_interval_s:.1} s per value)"
+            "values held across scrapes: the exporter refreshes every {period_s:.1} s but was scraped every {scrape_interval_s:.1} s; each DCGM value is integrated once, over the {period_s:.1} s before the refresh that published it (refresh times fitted from when values change; a DCGM value may lag its refresh by up to one period)"
         ));
-        decimated(input.assembly, u)
-    });
-    let assembly = held_assembly.as_ref().unwrap_or(input.assembly);
-    let model = match update_interval_s {
-        Some(update_interval_s) => SpanModel::Held { update_interval_s },
-        None => SpanModel::Scraped {
-            default_interval_s: scrape_interval_s,
-        },
-    };
-    let interval_s = model.interval_s();
+    }
+    let assembly = &regridded.assembly;
+    let interval_s = regridded.update_interval_s.unwrap_or(scrape_interval_s);
     let gpus_expected = expectation(assembly.gpus.len(), input.expected_gpus.clone(), &mut notes);
     let invalid_prof_gpus = resource::invalid_prof_gpus(assembly, window, interval_s);
     let mut resources: Vec<ResourceMeasurement> = Resource::ALL
         .iter()
-        .map(|&r| {
-            resource::measure_full(
-                r,
-                assembly,
-                window,
-                model,
-                gpus_expected.n_gpus,
-                &invalid_prof_gpus,
-            )
-        })
+        .map(|&r| resource::measure_full(r, assembly, window, interval_s, &invalid_prof_gpus))
         .collect();
+    // GPUs with invalid PROF data read idle: they would bend the workload's activity signal.
+    let valid_gpus = without_gpus(assembly, &invalid_prof_gpus);
     let steady_state = detect_steady(
         &resources,
-        &activity_points(assembly, window, model),
+        &activity_points(&valid_gpus, window, interval_s),
         window,
         interval_s,
     );
     if steady_state.detected {
         for measured in &mut resources {
-            resource::measure_steady(measured, assembly, &steady_state, model, &invalid_prof_gpus);
+            resource::measure_steady(
+                measured,
+                assembly,
+                &steady_state,
+                interval_s,
+                &invalid_prof_gpus,
+            );
         }
     }
-    let activity = activity::measure_activity(assembly, window, model);
-    let alignment = alignment_check(assembly, window, model);
-    let energy = energy::measure_energy(assembly, window, model);
+    let activity = activity::measure_activity(assembly, window, interval_s);
+    let alignment = alignment_check(&valid_gpus, window, interval_s);
+    let energy = energy::measure_energy(assembly, window, interval_s);
     Measurement {
         window: window.clone(),
         scrape_interval_s,
-        exporter_update_interval_s: update_interval_s,
+        exporter_update_interval_s: regridded.update_interval_s,
         gpus_expected,
         gpus_seen: assembly
             .gpus
@@ -238,9 +230,8 @@ const BUSY_MARGIN_LEVEL: f64 = 0.05;
 fn alignment_check(
     assembly: &Assembly,
     window: &Window,
-    model: SpanModel,
+    interval_s: f64,
 ) -> Option<AlignmentCheck> {
-    let interval_s = model.interval_s();
     let quantity = [
         Quantity::DramActive,
         Quantity::GrEngineActive,
@@ -254,7 +245,7 @@ fn alignment_check(
         quantity,
         f64::NEG_INFINITY,
         f64::INFINITY,
-        model,
+        interval_s,
     );
     let mean_of = |keep: &dyn Fn(f64) -> bool| {
         let values: Vec<f64> = points.iter().filter(|p| keep(p[0])).map(|p| p[1]).collect();
@@ -277,39 +268,57 @@ fn alignment_check(
     })
 }
 
-/// An exporter refresh interval this many scrape intervals long or more means values are held.
-const HELD_RATIO: f64 = 1.5;
-/// Fewest value changes (pooled over series) to estimate the refresh interval.
-const MIN_CHANGE_GAPS: usize = 5;
-
-/// The exporter's refresh interval, from the spacing of value changes in PROF interval
-/// averages (doubles that change at every refresh under load).
-fn exporter_update_interval_s(assembly: &Assembly) -> Option<f64> {
-    let mut gaps: Vec<f64> = assembly
-        .gpus
-        .iter()
-        .flat_map(|g| g.quantities.iter())
-        .filter(|(q, _)| catalog::spec_of(**q).family == FieldFamily::Prof)
-        .flat_map(|(_, samples)| change_gaps_s(samples))
-        .collect();
-    if gaps.len() < MIN_CHANGE_GAPS {
-        return None;
-    }
-    gaps.sort_by(f64::total_cmp);
-    Some(gaps[gaps.len() / 2])
+/// The assembly without some GPUs.
+fn without_gpus(assembly: &Assembly, excluded: &[GpuKey]) -> Assembly {
+    let mut kept = assembly.clone();
+    kept.gpus.retain(|g| !excluded.contains(&g.key));
+    kept
 }
 
-/// The assembly with held copies dropped (counters keep every sample: their increase is exact).
-fn decimated(assembly: &Assembly, update_interval_s: f64) -> Assembly {
-    let mut held = assembly.clone();
-    for gpu in &mut held.gpus {
-        for (quantity, samples) in gpu.quantities.iter_mut() {
-            if catalog::spec_of(*quantity).kind != FieldKind::Counter {
-                *samples = decimate_held(samples, update_interval_s);
+/// A refresh period this many scrape intervals long or more means values are held across scrapes.
+const HELD_RATIO: f64 = 1.5;
+
+/// The assembly with held values regridded, and the exporters' refresh period.
+struct Regridded {
+    assembly: Assembly,
+    update_interval_s: Option<f64>,
+}
+
+/// Re-stamps every series whose values are held across scrapes to the exporter's refresh times
+/// (one sample per refresh, [`regrid`]), per GPU (one exporter per host). Steady series (a
+/// constant clock, an idle 0) follow the GPU's grid too; counters as well, so an increase is
+/// spread over the refresh periods it happened in.
+fn regrid_held_values(assembly: &Assembly, scrape_interval_s: f64) -> Regridded {
+    let mut out = assembly.clone();
+    let mut periods = Vec::new();
+    for gpu in &mut out.gpus {
+        let changes_of = |family: Option<FieldFamily>| -> Vec<f64> {
+            gpu.quantities
+                .iter()
+                .filter(|(q, _)| family.is_none_or(|f| catalog::spec_of(**q).family == f))
+                .flat_map(|(_, samples)| change_times(samples))
+                .collect()
+        };
+        // One exporter publishes every field of a GPU at its refresh: fit the grid on the PROF
+        // fields (interval averages that change at every refresh), else on all fields.
+        let grid = RefreshGrid::fit(&changes_of(Some(FieldFamily::Prof)), scrape_interval_s)
+            .or_else(|| RefreshGrid::fit(&changes_of(None), scrape_interval_s))
+            .filter(|g| g.period_s >= HELD_RATIO * scrape_interval_s);
+        let Some(grid) = grid else { continue };
+        periods.push(grid.period_s);
+        for samples in gpu.quantities.values_mut() {
+            // A field on its own cadence (per-watch intervals) keeps its sampling.
+            if grid.explains(&change_times(samples), scrape_interval_s) {
+                *samples = regrid(samples, &grid);
             }
         }
     }
-    held
+    periods.sort_by(f64::total_cmp);
+    let update_interval_s = periods.get(periods.len() / 2).copied();
+    Regridded {
+        assembly: out,
+        update_interval_s,
+    }
 }
 
 /// The median of the per-series median spacings.
@@ -372,11 +381,16 @@ const STEADY_SIGNALS: [Quantity; 5] = [
 fn activity_points(
     assembly: &Assembly,
     window: &Window,
-    model: SpanModel,
+    interval_s: f64,
 ) -> Vec<(Quantity, Vec<[f64; 2]>)> {
     STEADY_SIGNALS
         .iter()
-        .map(|&q| (q, timeseries::workload_points(assembly, q, window, model)))
+        .map(|&q| {
+            (
+                q,
+                timeseries::workload_points(assembly, q, window, interval_s),
+            )
+        })
         .filter(|(_, points)| !points.is_empty())
         .collect()
 }

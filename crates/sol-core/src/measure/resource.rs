@@ -5,7 +5,7 @@ use serde::{Deserialize, Serialize};
 use super::timeseries::{points_from_spans, relative_to};
 use crate::assemble::{Assembly, GpuSamples};
 use crate::catalog::{self, Quantity};
-use crate::integrate::{Span, SpanModel, WindowIntegral, integrate, pair_combine};
+use crate::integrate::{Span, WindowIntegral, integrate, pair_combine, series_spans};
 use crate::labels::GpuKey;
 use crate::series::Sample;
 use crate::steady::SteadyState;
@@ -139,10 +139,11 @@ pub struct ResourceMeasurement {
     pub scale_quantity: Option<Quantity>,
     /// Per GPU, every GPU seen (coverage 0 where it had no data).
     pub per_gpu: Vec<GpuResource>,
-    /// Workload mean of the primary value with the window shifted by −/+ one scrape interval:
-    /// the alignment uncertainty of interval averages at the window edges.
+    /// Lowest and highest ∫ primary value dt over the valid GPUs with the window shifted by −/+
+    /// one sample interval: the alignment uncertainty of interval averages at the window edges.
+    /// Divided by the row's own denominator when evaluated.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub edge_bounds: Option<[f64; 2]>,
+    pub edge_integrals: Option<[f64; 2]>,
     /// `[seconds since window start, mean over reporting GPUs]` of the primary value.
     pub timeseries: Vec<[f64; 2]>,
     /// Notes on this resource.
@@ -242,13 +243,13 @@ struct GpuSpans {
     rx: Option<Vec<Span>>,
 }
 
-fn gpu_spans(resource: Resource, tier: Tier, gpu: &GpuSamples, model: SpanModel) -> GpuSpans {
+fn gpu_spans(resource: Resource, tier: Tier, gpu: &GpuSamples, interval_s: f64) -> GpuSpans {
     let get = |q: Quantity| gpu.quantities.get(&q).map(Vec::as_slice).unwrap_or(&[]);
-    let tolerance_s = 2.0 * model.interval_s();
+    let tolerance_s = 2.0 * interval_s;
     if tier != Tier::Prof {
         let samples = counter_data(resource).map(get).unwrap_or(&[]);
         return GpuSpans {
-            primary: model.spans(samples),
+            primary: series_spans(samples, interval_s),
             scaled: None,
             tx: None,
             rx: None,
@@ -261,10 +262,10 @@ fn gpu_spans(resource: Resource, tier: Tier, gpu: &GpuSamples, model: SpanModel)
             let scaled = (!clock_samples.is_empty()).then(|| {
                 let (product, _unpaired) =
                     pair_combine(primary, clock_samples, tolerance_s, |v, mhz| v * mhz);
-                model.spans(&product)
+                series_spans(&product, interval_s)
             });
             GpuSpans {
-                primary: model.spans(primary),
+                primary: series_spans(primary, interval_s),
                 scaled,
                 tx: None,
                 rx: None,
@@ -278,10 +279,10 @@ fn gpu_spans(resource: Resource, tier: Tier, gpu: &GpuSamples, model: SpanModel)
                 _ => rx.to_vec(),
             };
             GpuSpans {
-                primary: model.spans(&primary),
+                primary: series_spans(&primary, interval_s),
                 scaled: None,
-                tx: (!tx.is_empty()).then(|| model.spans(tx)),
-                rx: (!rx.is_empty()).then(|| model.spans(rx)),
+                tx: (!tx.is_empty()).then(|| series_spans(tx, interval_s)),
+                rx: (!rx.is_empty()).then(|| series_spans(rx, interval_s)),
             }
         }
     }
@@ -382,11 +383,9 @@ pub(super) fn measure_full(
     resource: Resource,
     assembly: &Assembly,
     window: &Window,
-    model: SpanModel,
-    n_gpus: u32,
+    interval_s: f64,
     invalid: &[GpuKey],
 ) -> ResourceMeasurement {
-    let interval_s = model.interval_s();
     let (tier, mut notes) = choose_tier(resource, assembly, window, interval_s, invalid);
     let metrics: Vec<String> = tier_quantities(resource, tier)
         .into_iter()
@@ -414,7 +413,7 @@ pub(super) fn measure_full(
             });
             continue;
         }
-        let spans = gpu_spans(resource, tier, gpu, model);
+        let spans = gpu_spans(resource, tier, gpu, interval_s);
         for (total, shift) in shifted_totals.iter_mut().zip(shifts) {
             *total +=
                 integrate(&spans.primary, window.start_s + shift, window.end_s + shift).integral;
@@ -427,15 +426,15 @@ pub(super) fn measure_full(
         });
         usable_spans.push(spans.primary);
     }
-    let denominator = window.duration_s() * f64::from(n_gpus.max(1));
-    let edge_bounds =
-        (matches!(tier, Tier::Prof | Tier::Counter) && denominator > 0.0).then(|| {
-            let means = shifted_totals.map(|t| t / denominator);
-            [
-                means.iter().copied().fold(f64::INFINITY, f64::min),
-                means.iter().copied().fold(f64::NEG_INFINITY, f64::max),
-            ]
-        });
+    let edge_integrals = matches!(tier, Tier::Prof | Tier::Counter).then(|| {
+        [
+            shifted_totals.iter().copied().fold(f64::INFINITY, f64::min),
+            shifted_totals
+                .iter()
+                .copied()
+                .fold(f64::NEG_INFINITY, f64::max),
+        ]
+    });
     if matches!(tier, Tier::Prof) {
         let missing: Vec<String> = per_gpu
             .iter()
@@ -461,7 +460,7 @@ pub(super) fn measure_full(
         metrics,
         scale_quantity,
         per_gpu,
-        edge_bounds,
+        edge_integrals,
         timeseries,
         notes,
     }
@@ -472,7 +471,7 @@ pub(super) fn measure_steady(
     measured: &mut ResourceMeasurement,
     assembly: &Assembly,
     steady: &SteadyState,
-    model: SpanModel,
+    interval_s: f64,
     invalid: &[GpuKey],
 ) {
     if !matches!(measured.tier, Tier::Prof | Tier::Counter) {
@@ -482,7 +481,7 @@ pub(super) fn measure_steady(
         if measured.tier == Tier::Prof && invalid.contains(&gpu.key) {
             continue;
         }
-        let spans = gpu_spans(measured.resource, measured.tier, gpu, model);
+        let spans = gpu_spans(measured.resource, measured.tier, gpu, interval_s);
         entry.steady = Some(integrals_of(&spans, steady.start_s, steady.end_s));
     }
 }

@@ -84,8 +84,9 @@ fn constant_ratio_integrates_to_value_times_window() {
         assert_eq!(gpu.full.covered_s, 100.0);
     }
     // Constant data: shifting the window by ±10 s changes nothing → bounds [0.5, 0.5].
-    let [lo, hi] = hbm.edge_bounds.unwrap();
-    assert!((lo - 0.5).abs() < 1e-12 && (hi - 0.5).abs() < 1e-12);
+    // ∫ over both GPUs: 2 × 0.5 × 100 s = 100 whatever the shift.
+    let [lo, hi] = hbm.edge_integrals.unwrap();
+    assert!((lo - 100.0).abs() < 1e-9 && (hi - 100.0).abs() < 1e-9);
     assert_eq!(resource(&m, Resource::Nvlink).tier, Tier::Absent);
 }
 
@@ -338,12 +339,13 @@ fn values_held_across_scrapes_are_integrated_once_each() {
         }
     };
     let w = window(30.0, 300.0);
+    // Scrapes run to t = 610 so the 20 refreshes give enough changes to fit the grid.
     let m = measure_series(
         &[series(
             "DCGM_FI_PROF_DRAM_ACTIVE",
             "GPU-0",
             10.0,
-            310.0,
+            610.0,
             10.0,
             value,
         )],
@@ -360,4 +362,50 @@ fn values_held_across_scrapes_are_integrated_once_each() {
             .iter()
             .any(|n| n.contains("values held across scrapes"))
     );
+}
+
+#[test]
+fn helm_default_cadence_thirty_second_refresh_fifteen_second_scrape() {
+    // Exporter refresh every 30 s at 30k − offset; value v_k covers (30k − 30 − offset, 30k −
+    // offset]: 0 up to k = 4, then a ramp 0.2, 0.4 and a 0.6 plateau, plus 0.001 on odd k (PROF
+    // values never repeat exactly). Scrapes every 15 s. Window [120 − offset, 450 − offset] holds
+    // refreshes 5..15: Σ base = 0.2 + 0.4 + 9 × 0.6 = 6.0, odd k 5,7,…,15 add 6 × 0.001 → 6.006;
+    // mean = 6.006 × 30 / 330 = 0.546.
+    let run = |offset: f64| {
+        let value = |t: f64| {
+            let k = ((t + offset) / 30.0).floor();
+            let base = match k as i64 {
+                ..=4 => 0.0,
+                5 => 0.2,
+                6 => 0.4,
+                _ => 0.6,
+            };
+            base + if (k as i64) % 2 != 0 { 0.001 } else { 0.0 }
+        };
+        let w = window(120.0 - offset, 450.0 - offset);
+        let m = measure_series(
+            &[series(
+                "DCGM_FI_PROF_DRAM_ACTIVE",
+                "GPU-0",
+                0.0,
+                600.0,
+                15.0,
+                value,
+            )],
+            &w,
+            Some(1),
+        );
+        assert_eq!(m.exporter_update_interval_s, Some(30.0));
+        let hbm = &resource(&m, Resource::Hbm).per_gpu[0].full;
+        (hbm.integral / 330.0, hbm.covered_s)
+    };
+    // Refreshes exactly at scrape times: the grid is recovered exactly.
+    let (mean, covered) = run(0.0);
+    assert!((mean - 0.546).abs() < 1e-12, "{mean}");
+    assert!((covered - 330.0).abs() < 1e-9);
+    // Refreshes 0.5 s before the scrapes that first show them: the fitted grid is 0.5 s late,
+    // moving 0.5 s of each window edge to the neighbouring value — at most (0.201 + 0.601) ×
+    // 0.5 / 330 = 0.0012 off.
+    let (mean, _) = run(0.5);
+    assert!((mean - 0.546).abs() < 0.0013, "{mean}");
 }

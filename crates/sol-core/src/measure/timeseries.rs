@@ -3,7 +3,7 @@
 
 use crate::assemble::Assembly;
 use crate::catalog::Quantity;
-use crate::integrate::{Span, SpanModel, value_at};
+use crate::integrate::{Span, series_spans, value_at};
 use crate::window::Window;
 
 /// Longest series kept; longer ones are averaged into buckets.
@@ -37,12 +37,12 @@ fn points_in(per_gpu: &[Vec<Span>], from_s: f64, to_s: f64) -> Vec<[f64; 2]> {
     downsample(points)
 }
 
-fn quantity_spans(assembly: &Assembly, quantity: Quantity, model: SpanModel) -> Vec<Vec<Span>> {
+fn quantity_spans(assembly: &Assembly, quantity: Quantity, interval_s: f64) -> Vec<Vec<Span>> {
     assembly
         .gpus
         .iter()
         .filter_map(|g| g.quantities.get(&quantity))
-        .map(|samples| model.spans(samples))
+        .map(|samples| series_spans(samples, interval_s))
         .collect()
 }
 
@@ -51,12 +51,12 @@ pub fn workload_points(
     assembly: &Assembly,
     quantity: Quantity,
     window: &Window,
-    model: SpanModel,
+    interval_s: f64,
 ) -> Vec<[f64; 2]> {
     points_from_spans(
-        &quantity_spans(assembly, quantity, model),
+        &quantity_spans(assembly, quantity, interval_s),
         window,
-        model.interval_s(),
+        interval_s,
     )
 }
 
@@ -66,9 +66,13 @@ pub fn workload_points_between(
     quantity: Quantity,
     from_s: f64,
     to_s: f64,
-    model: SpanModel,
+    interval_s: f64,
 ) -> Vec<[f64; 2]> {
-    points_in(&quantity_spans(assembly, quantity, model), from_s, to_s)
+    points_in(
+        &quantity_spans(assembly, quantity, interval_s),
+        from_s,
+        to_s,
+    )
 }
 
 /// Shifts times to seconds since `origin_s`.
