@@ -95,8 +95,9 @@ impl RefreshGrid {
         ((t_s - self.phase_s) / self.period_s).floor() as i64
     }
 
-    /// Whether a series' changes follow this grid (they fall within about one scrape interval
-    /// after a refresh), so its values are held between refreshes.
+    /// Whether a series' changes follow this grid — they fall within about one scrape interval
+    /// after a refresh, at most one per refresh — so its values are held between refreshes. A
+    /// field on a faster cadence of its own changes several times per refresh.
     pub fn explains(&self, change_times: &[f64], scrape_interval_s: f64) -> bool {
         if change_times.is_empty() {
             return true;
@@ -105,7 +106,11 @@ impl RefreshGrid {
             .iter()
             .filter(|t| (*t - self.phase_s).rem_euclid(self.period_s) <= 1.1 * scrape_interval_s)
             .count();
-        within as f64 >= GRID_EXPLAINS_SHARE * change_times.len() as f64
+        let mut refreshes: Vec<i64> = change_times.iter().map(|t| self.index(*t)).collect();
+        refreshes.dedup();
+        let repeated = change_times.len() - refreshes.len();
+        let needed = GRID_EXPLAINS_SHARE * change_times.len() as f64;
+        within as f64 >= needed && (change_times.len() - repeated) as f64 >= needed
     }
 
     /// When refresh `n` published.
@@ -404,8 +409,10 @@ mod tests {
         // The arc starts at the earliest residue: phase ≡ 15 (mod 30).
         assert!((grid.phase_s - 15.0).rem_euclid(30.0) < 1e-9, "{grid:?}");
         assert!(grid.explains(&changes, 15.0));
-        // Changes 20 s after each refresh (> 1.1 × 15 s) follow another cadence.
+        // Changes 20 s after each refresh (> 1.1 × 15 s) follow another cadence, and so do
+        // changes at every 15 s scrape (two per 30 s refresh).
         assert!(!grid.explains(&[35.0, 65.0, 95.0], 15.0));
+        assert!(!grid.explains(&[15.0, 30.0, 45.0, 60.0, 75.0, 90.0], 15.0));
         // Irregular changes (gaps from a fixed pseudo-random sequence of 5–55 s) fit no grid.
         let mut t = 0.0;
         let mut x: u32 = 12345;
