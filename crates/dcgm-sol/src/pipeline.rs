@@ -376,7 +376,10 @@ pub fn correlate_cell(
         return Ok(CellOutcome::DryRun(Box::new(Plan {
             cell_id: cell_id.to_string(),
             dry_run: true,
-            queries: sol_core::source::query_records(&request.metrics, &request, &captured),
+            queries: sol_core::source::query_records(
+                &sol_core::source::raw_sample_plan(&request, &request.metrics),
+                &captured,
+            ),
             source: captured,
             window,
             expected_gpus: expected,

@@ -218,24 +218,28 @@ fn dry_run_lists_queries_and_writes_nothing() {
         .assert()
         .success();
     let stdout = String::from_utf8_lossy(&assert.get_output().stdout).into_owned();
-    // One batched raw-sample query per namespace spelling, every catalog metric in each.
+    // One raw-sample query per catalog metric and namespace spelling, nothing fired.
     let queries: Vec<&str> = stdout
         .lines()
         .filter_map(|l| l.trim_start().strip_prefix("query    "))
         .collect();
-    assert_eq!(queries.len(), 2, "{stdout}");
+    let metrics: std::collections::BTreeSet<&str> =
+        queries.iter().filter_map(|q| q.split('{').next()).collect();
     assert!(
-        queries
-            .iter()
-            .all(|q| q.contains("DCGM_FI_PROF_DRAM_ACTIVE|")),
+        metrics.len() > 20,
+        "every catalog metric is planned: {metrics:?}"
+    );
+    assert_eq!(queries.len(), 2 * metrics.len(), "{stdout}");
+    assert!(
+        queries.contains(&"DCGM_FI_PROF_DRAM_ACTIVE{namespace=\"inference\"}[210s]"),
         "{stdout}"
     );
     assert!(
-        queries[0].contains(",namespace=\"inference\"}["),
+        queries.contains(&"DCGM_FI_PROF_DRAM_ACTIVE{exported_namespace=\"inference\"}[210s]"),
         "{stdout}"
     );
     assert!(
-        queries[1].contains(",exported_namespace=\"inference\"}["),
+        stdout.contains("GPUs     8 (bench context TP×DP×PP)"),
         "{stdout}"
     );
     assert!(

@@ -183,6 +183,16 @@ pub fn escape_promql_string(value: &str) -> String {
     out
 }
 
+/// Which labels of the data carry the host and the GPU UUID, once a probe has looked: host and
+/// UUID scope items then filter on the server instead of after the fetch.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Placement {
+    /// `Hostname`, `hostname`, `node` or `instance`.
+    pub host_label: Option<String>,
+    /// `UUID`, `uuid` or `gpu_uuid`.
+    pub uuid_label: Option<String>,
+}
+
 /// The workload's series: every set item must match.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct Scope {
@@ -259,11 +269,12 @@ impl Scope {
         })
     }
 
-    /// PromQL series selectors covering the workload items of this scope, one per alternative
-    /// spelling (`namespace` vs `exported_namespace`, …): range vectors cannot be joined with
-    /// `or`, so their union is the scope. `name_matcher` selects the metrics
-    /// (`__name__=~"A|B"`). Host and UUID items are applied to the answer (see [`Scope::select`]).
-    pub fn promql_selectors(&self, name_matcher: &str) -> Vec<String> {
+    /// PromQL series selectors for `metric` covering this scope, one per alternative spelling
+    /// (`namespace` vs `exported_namespace`, …): range vectors cannot be joined with `or`, so
+    /// their union is the scope. Host and UUID items become matchers only on the labels
+    /// `placement` names (what a probe found the data to use); otherwise they are applied to
+    /// the answer ([`Scope::select`]).
+    pub fn promql_selectors(&self, metric: &str, placement: &Placement) -> Vec<String> {
         let mut alternatives: Vec<Vec<String>> = vec![Vec::new()];
         let mut branch = |options: Vec<String>| {
             alternatives = alternatives
@@ -299,16 +310,29 @@ impl Scope {
                 }
             }
         }
+        let any_of = |values: &[String]| {
+            escape_promql_string(
+                &values
+                    .iter()
+                    .map(|v| regex::escape(v))
+                    .collect::<Vec<_>>()
+                    .join("|"),
+            )
+        };
+        if let (Some(label), false) = (&placement.host_label, self.hosts.is_empty()) {
+            branch(vec![format!("{label}=~\"{}\"", any_of(&self.hosts))]);
+        }
+        if let (Some(label), false) = (&placement.uuid_label, self.gpu_uuids.is_empty()) {
+            branch(vec![format!("{label}=~\"{}\"", any_of(&self.gpu_uuids))]);
+        }
         alternatives
             .into_iter()
             .map(|items| {
-                format!(
-                    "{{{}}}",
-                    std::iter::once(name_matcher.to_string())
-                        .chain(items)
-                        .collect::<Vec<_>>()
-                        .join(",")
-                )
+                if items.is_empty() {
+                    metric.to_string()
+                } else {
+                    format!("{metric}{{{}}}", items.join(","))
+                }
             })
             .collect()
     }
@@ -381,23 +405,33 @@ mod tests {
             namespace: Some("a\"} or vector(1) #\\".into()),
             ..Scope::default()
         };
-        let selectors = scope.promql_selectors("__name__=~\"M\"");
+        let selectors = scope.promql_selectors("DCGM_FI_PROF_DRAM_ACTIVE", &Placement::default());
         assert_eq!(
             selectors,
             vec![
-                r#"{__name__=~"M",namespace="a\"} or vector(1) #\\"}"#.to_string(),
-                r#"{__name__=~"M",exported_namespace="a\"} or vector(1) #\\"}"#.to_string(),
+                r#"DCGM_FI_PROF_DRAM_ACTIVE{namespace="a\"} or vector(1) #\\"}"#.to_string(),
+                r#"DCGM_FI_PROF_DRAM_ACTIVE{exported_namespace="a\"} or vector(1) #\\"}"#
+                    .to_string(),
             ]
         );
-        // Host and UUID are applied client-side: no alternative multiplies the queries.
+        // Host and UUID filter on the server only on labels a probe found; regex metacharacters
+        // in the values are escaped.
         let placed = Scope {
             hosts: vec!["n1.example".into()],
             gpu_uuids: vec!["GPU-a".into()],
             ..Scope::default()
         };
         assert_eq!(
-            placed.promql_selectors("__name__=~\"M\""),
-            vec![r#"{__name__=~"M"}"#.to_string()]
+            placed.promql_selectors("M", &Placement::default()),
+            vec!["M".to_string()]
+        );
+        let found = Placement {
+            host_label: Some("hostname".into()),
+            uuid_label: Some("UUID".into()),
+        };
+        assert_eq!(
+            placed.promql_selectors("M", &found),
+            vec![r#"M{hostname=~"n1\\.example",UUID=~"GPU-a"}"#.to_string()]
         );
     }
 

@@ -1,9 +1,9 @@
 //! The metric-source abstraction: one trait, several implementations (recorded scrapes, a
 //! Prometheus-compatible API, …). The maths never knows which one delivered the series.
 
-use crate::catalog::{self, Quantity};
+use crate::catalog::{self, FieldKind, Quantity};
 use crate::correlation::QueryRecord;
-use crate::scope::Scope;
+use crate::scope::{Placement, Scope};
 use crate::series::RawSeries;
 use crate::time::format_utc_millis;
 use crate::window::Window;
@@ -19,6 +19,8 @@ pub struct FetchRequest<'a> {
     pub window: &'a Window,
     /// Extra time fetched on each side so the samples covering the window edges are included, s.
     pub margin_s: f64,
+    /// Labels carrying host and UUID, when a probe found them (server-side placement filters).
+    pub placement: Placement,
 }
 
 impl<'a> FetchRequest<'a> {
@@ -33,6 +35,7 @@ impl<'a> FetchRequest<'a> {
             scope,
             window,
             margin_s,
+            placement: Placement::default(),
         }
     }
 
@@ -68,11 +71,55 @@ pub trait MetricSource {
     fn fetch(&self, request: &FetchRequest) -> Result<Fetched, Self::Error>;
 }
 
-/// The PromQL that returns the raw samples of `selector` over the request's range: a range
-/// selector evaluated at the range end (`sel[<range>s] @ <end>`), never a resampled query.
-pub fn raw_sample_promql(selector: &str, request: &FetchRequest) -> String {
+/// Longest range one query covers; longer windows are split so responses stay bounded.
+pub const MAX_QUERY_RANGE_S: f64 = 3600.0;
+
+/// One raw-sample query: a range selector `promql` evaluated as an instant query at
+/// `eval_time_s` (the `time` parameter; VictoriaMetrics 1.79 ignores an `@` modifier).
+#[derive(Debug, Clone, PartialEq)]
+pub struct PlannedQuery {
+    /// Metric it fetches.
+    pub metric: String,
+    /// `metric{scope}[<range>s]`.
+    pub promql: String,
+    /// Evaluation time, epoch s.
+    pub eval_time_s: f64,
+}
+
+/// The raw-sample queries for `metrics`: per metric, per scope spelling, per chunk of at most
+/// [`MAX_QUERY_RANGE_S`] of the fetched range. Chunks meet exactly; a sample on a boundary may
+/// come back twice and is merged like any duplicate.
+pub fn raw_sample_plan(request: &FetchRequest, metrics: &[&str]) -> Vec<PlannedQuery> {
     let (start, end) = request.range_s();
-    format!("{selector}[{}s] @ {end:.3}", (end - start).ceil() as u64)
+    let chunks = ((end - start) / MAX_QUERY_RANGE_S).ceil().max(1.0) as usize;
+    let step = (end - start) / chunks as f64;
+    let mut plan = Vec::new();
+    for metric in metrics {
+        for selector in request.scope.promql_selectors(metric, &request.placement) {
+            for chunk in 0..chunks {
+                let eval_time_s = start + step * (chunk + 1) as f64;
+                plan.push(PlannedQuery {
+                    metric: metric.to_string(),
+                    promql: format!("{selector}[{}s]", step.ceil() as u64),
+                    eval_time_s,
+                });
+            }
+        }
+    }
+    plan
+}
+
+/// Unit label of a metric for provenance.
+pub fn unit_label(metric: &str) -> &'static str {
+    match catalog::lookup(metric).map(|(spec, _)| spec.kind) {
+        Some(FieldKind::Ratio) => "ratio",
+        Some(FieldKind::BytesPerSecond) => "bytes_per_s",
+        Some(FieldKind::BusyFraction) => "busy_fraction",
+        Some(FieldKind::Counter) => "counter",
+        Some(FieldKind::ClockMhz) => "mhz",
+        Some(FieldKind::PowerW) => "w",
+        None => "unknown",
+    }
 }
 
 /// Whether a metric is a DEV fallback standing in for a PROF resource.
@@ -85,25 +132,16 @@ pub fn is_fallback_metric(metric: &str) -> bool {
     })
 }
 
-/// Provenance of the raw-sample queries that fetch `metrics` for the request: one batched query
-/// (`{__name__=~"A|B|…", <scope>}`) per scope alternative — the set a live source fires.
-pub fn query_records(metrics: &[&str], request: &FetchRequest, source: &str) -> Vec<QueryRecord> {
-    if metrics.is_empty() {
-        return Vec::new();
-    }
-    let eval_time_utc = format_utc_millis(request.range_s().1);
-    let names = metrics.join("|");
-    request
-        .scope
-        .promql_selectors(&format!("__name__=~\"{names}\""))
-        .into_iter()
-        .map(|selector| QueryRecord {
+/// Provenance records of planned queries answered by `source`.
+pub fn query_records(plan: &[PlannedQuery], source: &str) -> Vec<QueryRecord> {
+    plan.iter()
+        .map(|q| QueryRecord {
             peak_key: None,
-            metric: names.clone(),
-            promql: raw_sample_promql(&selector, request),
-            unit: "per metric (field catalog)".to_string(),
-            is_fallback: metrics.iter().any(|m| is_fallback_metric(m)),
-            eval_time_utc: eval_time_utc.clone(),
+            metric: q.metric.clone(),
+            promql: q.promql.clone(),
+            unit: unit_label(&q.metric).to_string(),
+            is_fallback: is_fallback_metric(&q.metric),
+            eval_time_utc: format_utc_millis(q.eval_time_s),
             source: source.to_string(),
         })
         .collect()
@@ -112,42 +150,39 @@ pub fn query_records(metrics: &[&str], request: &FetchRequest, source: &str) -> 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::window::WindowConfidence;
+    use crate::test_support::window;
 
     #[test]
-    fn raw_sample_query_spans_the_window_with_margins() {
-        let window = Window {
-            start_s: 1000.0,
-            end_s: 1120.0,
-            source: "t".into(),
-            confidence: WindowConfidence::Exact,
-            timezone_assumption: None,
-            resolution_s: None,
-            full_span_s: None,
-        };
+    fn plan_covers_the_range_per_metric_spelling_and_chunk() {
+        let w = window(1000.0, 1120.0);
         let scope = Scope {
             namespace: Some("inference".into()),
             ..Scope::default()
         };
-        let request = FetchRequest::all_catalog_metrics(&scope, &window, 45.0);
-        // Range [955, 1165] → 210 s evaluated at 1165.
-        assert_eq!(raw_sample_promql("M", &request), "M[210s] @ 1165.000");
-        let records = query_records(
-            &[
-                "DCGM_FI_PROF_DRAM_ACTIVE",
-                "DCGM_FI_DEV_NVLINK_BANDWIDTH_TOTAL",
-            ],
-            &request,
-            "test",
-        );
-        assert_eq!(records.len(), 2, "one batched query per namespace spelling");
-        assert!(
-            records[0].is_fallback,
-            "the batch includes the DEV NVLink fallback"
-        );
+        let request = FetchRequest::all_catalog_metrics(&scope, &w, 45.0);
+        // Range [955, 1165]: one 210 s chunk evaluated at 1165, two namespace spellings.
+        let plan = raw_sample_plan(&request, &["DCGM_FI_DEV_NVLINK_BANDWIDTH_TOTAL"]);
+        assert_eq!(plan.len(), 2);
         assert_eq!(
-            records[1].promql,
-            "{__name__=~\"DCGM_FI_PROF_DRAM_ACTIVE|DCGM_FI_DEV_NVLINK_BANDWIDTH_TOTAL\",exported_namespace=\"inference\"}[210s] @ 1165.000"
+            plan[1].promql,
+            "DCGM_FI_DEV_NVLINK_BANDWIDTH_TOTAL{exported_namespace=\"inference\"}[210s]"
         );
+        assert_eq!(plan[1].eval_time_s, 1165.0);
+        let records = query_records(&plan, "test");
+        assert!(records[0].is_fallback);
+        assert_eq!(records[0].unit, "bytes_per_s");
+        assert_eq!(records[0].eval_time_utc, format_utc_millis(1165.0));
+    }
+
+    #[test]
+    fn long_ranges_are_chunked_without_gaps() {
+        // A 3 h window plus 2 × 45 s margins = 10 890 s → 4 chunks of 2722.5 s (ceil 2723 s),
+        // evaluated at 955 + 2722.5 k.
+        let w = window(1000.0, 1000.0 + 3.0 * 3600.0);
+        let request = FetchRequest::all_catalog_metrics(&Scope::default(), &w, 45.0);
+        let plan = raw_sample_plan(&request, &["M"]);
+        let times: Vec<f64> = plan.iter().map(|q| q.eval_time_s).collect();
+        assert_eq!(times, vec![3677.5, 6400.0, 9122.5, 11845.0]);
+        assert!(plan.iter().all(|q| q.promql == "M[2723s]"));
     }
 }

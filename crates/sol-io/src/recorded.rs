@@ -6,7 +6,7 @@ use std::path::{Path, PathBuf};
 
 use sol_core::catalog;
 use sol_core::scrape::{ScrapeError, parse_exposition};
-use sol_core::source::{FetchRequest, Fetched, MetricSource, query_records};
+use sol_core::source::{FetchRequest, Fetched, MetricSource, query_records, raw_sample_plan};
 
 use crate::read::{InputError, read_text};
 
@@ -102,7 +102,7 @@ pub fn load_recorded_scrapes(
         .collect();
     present.sort_unstable();
     let captured_source = format!("recorded_scrapes:{}", source.display_name);
-    let queries = query_records(&present, request, &captured_source);
+    let queries = query_records(&raw_sample_plan(request, &present), &captured_source);
     Ok(Fetched {
         series,
         captured_source,
