@@ -179,7 +179,8 @@ mod tests {
         // A 3 h window plus 2 × 45 s margins = 10 890 s → 4 chunks of 2722.5 s (ceil 2723 s),
         // evaluated at 955 + 2722.5 k.
         let w = window(1000.0, 1000.0 + 3.0 * 3600.0);
-        let request = FetchRequest::all_catalog_metrics(&Scope::default(), &w, 45.0);
+        let scope = Scope::default();
+        let request = FetchRequest::all_catalog_metrics(&scope, &w, 45.0);
         let plan = raw_sample_plan(&request, &["M"]);
         let times: Vec<f64> = plan.iter().map(|q| q.eval_time_s).collect();
         assert_eq!(times, vec![3677.5, 6400.0, 9122.5, 11845.0]);
