@@ -431,7 +431,7 @@ mod tests {
         };
         assert_eq!(
             placed.promql_selectors("M", &found),
-            vec![r#"M{hostname=~"n1\\.example",UUID=~"GPU-a"}"#.to_string()]
+            vec![r#"M{hostname=~"n1\\.example",UUID=~"GPU\\-a"}"#.to_string()]
         );
     }
 
