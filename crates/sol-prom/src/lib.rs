@@ -1,0 +1,1 @@
+//! The Prometheus-compatible HTTP API source of `dcgm-sol`.
