@@ -17,6 +17,7 @@ pub mod frozen;
 pub mod integrate;
 pub mod labels;
 pub mod measure;
+pub mod probe;
 pub mod promapi;
 pub mod scope;
 pub mod scrape;

@@ -37,6 +37,16 @@ impl Resource {
         Resource::C2c,
     ];
 
+    /// The PROF quantities that measure this resource (TX and RX for links).
+    pub fn prof_quantities(self) -> Vec<Quantity> {
+        prof_quantities(self)
+    }
+
+    /// The DEV fallback quantity of the counter tier, if the resource has one.
+    pub fn counter_quantity(self) -> Option<Quantity> {
+        counter_data(self)
+    }
+
     /// Quantities that measure this resource in bytes or activity (PROF fields, plus the DEV
     /// NVLink bandwidth): what a frozen row of it may name. Busy-time fields are not among them.
     pub fn grounded_quantities(self) -> Vec<Quantity> {

@@ -1,0 +1,389 @@
+//! The pre-flight probe (the seed's "knowledge base" step): before any data query, which DCGM
+//! metrics exist in scope, which labels their series carry, how many series there are, which
+//! tier each resource will use, and which hosts and GPUs are in scope. Pure: the source lists the
+//! series (label sets with `__name__`); this module judges them.
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use serde::{Deserialize, Serialize};
+
+use crate::catalog::{self, FieldFamily};
+use crate::labels::{GpuKey, HOST_LABELS, Labels, MODEL_NAME_LABELS, UUID_LABELS, first_label};
+use crate::measure::{Resource, Tier};
+use crate::scope::{Placement, Scope};
+
+/// Default bound on the series in scope (DESIGN.md §3).
+pub const DEFAULT_MAX_SERIES: usize = 1000;
+
+/// One metric found.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct MetricFound {
+    /// Metric name.
+    pub metric: String,
+    /// `prof` or `dev`.
+    pub family: FieldFamily,
+    /// Series in scope.
+    pub series: usize,
+    /// Distinct GPUs (UUID + MIG instance) among them.
+    pub gpus: usize,
+    /// Label names its series carry.
+    pub labels: Vec<String>,
+}
+
+/// The tier a resource will use and the metrics behind it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ResourcePlan {
+    /// The resource.
+    pub resource: Resource,
+    /// `prof`, `counter` or `absent`.
+    pub tier: Tier,
+    /// Metric names that will be used.
+    pub metrics: Vec<String>,
+}
+
+/// Which identity and attribution labels the data carry.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct LabelPresence {
+    /// Host label in use (`Hostname`, `hostname`, `node`, `instance`).
+    pub host_label: Option<String>,
+    /// UUID label in use.
+    pub uuid_label: Option<String>,
+    /// Series carry the `gpu` index.
+    pub gpu_index: bool,
+    /// Workload labels as the exporter wrote them (`pod`, `namespace`).
+    pub pod: bool,
+    /// Workload labels renamed by a ServiceMonitor (`exported_pod`, `exported_namespace`).
+    pub exported_pod: bool,
+    /// MIG instance series (`GPU_I_ID`).
+    pub mig_instances: bool,
+    /// `modelName` values.
+    pub model_names: Vec<String>,
+}
+
+/// The probe's findings.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ProbeReport {
+    /// Series of catalog metrics in scope.
+    pub series_total: usize,
+    /// The bound.
+    pub max_series: usize,
+    /// Above the bound: the data query is refused unless forced.
+    pub over_limit: bool,
+    /// Per metric found.
+    pub metrics: Vec<MetricFound>,
+    /// Per resource.
+    pub resources: Vec<ResourcePlan>,
+    /// Label facts.
+    pub labels: LabelPresence,
+    /// Hosts in scope.
+    pub hosts: Vec<String>,
+    /// Distinct GPUs in scope.
+    pub gpus: usize,
+    /// Median sample spacing of one series, when measured.
+    pub scrape_interval_s: Option<f64>,
+    /// Warnings for the user (no host label, workload labels missing, …).
+    pub notes: Vec<String>,
+}
+
+impl ProbeReport {
+    /// Catalog names found in scope: what the data query fetches.
+    pub fn metrics_present(&self) -> Vec<&'static str> {
+        catalog::all_metric_names()
+            .filter(|name| self.metrics.iter().any(|m| m.metric == *name))
+            .collect()
+    }
+
+    /// The labels a query may filter hosts and UUIDs on.
+    pub fn placement(&self) -> Placement {
+        Placement {
+            host_label: self.labels.host_label.clone(),
+            uuid_label: self.labels.uuid_label.clone(),
+        }
+    }
+}
+
+/// Judges the series the source listed. `series` carry `__name__`; names outside the catalog
+/// are ignored. The scope's host/UUID items are applied here (servers list what the workload
+/// labels select).
+pub fn build_report(
+    series: &[Labels],
+    scope: &Scope,
+    max_series: usize,
+    scrape_interval_s: Option<f64>,
+) -> ProbeReport {
+    let in_scope: Vec<(&str, &Labels)> = series
+        .iter()
+        .filter_map(|labels| Some((labels.get("__name__")?.as_str(), labels)))
+        .filter(|(name, labels)| catalog::lookup(name).is_some() && scope.matches_placement(labels))
+        .collect();
+    let mut by_metric: BTreeMap<&str, Vec<&Labels>> = BTreeMap::new();
+    for (name, labels) in &in_scope {
+        by_metric.entry(name).or_default().push(labels);
+    }
+    let identity = |l: &Labels| GpuKey::from_labels(l).map(|k| k.identity());
+    let metrics: Vec<MetricFound> = by_metric
+        .iter()
+        .map(|(name, series)| {
+            let label_names: BTreeSet<&str> = series
+                .iter()
+                .flat_map(|l| l.keys().map(String::as_str))
+                .filter(|k| *k != "__name__")
+                .collect();
+            let gpus: BTreeSet<_> = series.iter().filter_map(|l| identity(l)).collect();
+            MetricFound {
+                metric: (*name).to_string(),
+                family: catalog::lookup(name).map_or(FieldFamily::Dev, |(spec, _)| spec.family),
+                series: series.len(),
+                gpus: gpus.len(),
+                labels: label_names.into_iter().map(str::to_string).collect(),
+            }
+        })
+        .collect();
+    let present: BTreeSet<_> = by_metric
+        .keys()
+        .filter_map(|name| catalog::lookup(name).map(|(spec, _)| spec.quantity))
+        .collect();
+    let names_of = |quantities: &[catalog::Quantity]| -> Vec<String> {
+        by_metric
+            .keys()
+            .filter(|name| {
+                catalog::lookup(name).is_some_and(|(spec, _)| quantities.contains(&spec.quantity))
+            })
+            .map(|name| (*name).to_string())
+            .collect()
+    };
+    let resources = Resource::ALL
+        .iter()
+        .map(|&resource| {
+            let prof = resource.prof_quantities();
+            let counter: Vec<_> = resource.counter_quantity().into_iter().collect();
+            let (tier, metrics) = if prof.iter().any(|q| present.contains(q)) {
+                (Tier::Prof, names_of(&prof))
+            } else if counter.iter().any(|q| present.contains(q)) {
+                (Tier::Counter, names_of(&counter))
+            } else {
+                (Tier::Absent, Vec::new())
+            };
+            ResourcePlan {
+                resource,
+                tier,
+                metrics,
+            }
+        })
+        .collect();
+    let all: Vec<&Labels> = in_scope.iter().map(|(_, l)| *l).collect();
+    let labels = label_presence(&all);
+    let hosts: BTreeSet<String> = all
+        .iter()
+        .filter_map(|l| first_label(l, &HOST_LABELS))
+        .map(str::to_string)
+        .collect();
+    let gpus: BTreeSet<_> = all.iter().filter_map(|l| identity(l)).collect();
+    let mut notes = Vec::new();
+    if all.is_empty() {
+        notes.push("no DCGM series in scope: check the URL, the window, and the scope flags (--namespace matches namespace or exported_namespace)".to_string());
+    }
+    if !all.is_empty() && labels.host_label.is_none() {
+        notes.push("series carry no host label (Hostname/hostname/node/instance): GPUs are told apart by UUID only".to_string());
+    }
+    if labels.uuid_label.is_none() && !all.is_empty() {
+        notes.push(
+            "series carry no UUID label: GPUs are identified by host + gpu index".to_string(),
+        );
+    }
+    if scope.namespace.is_some() && !labels.pod && !labels.exported_pod {
+        notes.push("the namespace scope matched series without pod attribution labels: is the exporter's own namespace being selected? With a ServiceMonitor the workload namespace is exported_namespace".to_string());
+    }
+    let series_total = all.len();
+    ProbeReport {
+        series_total,
+        max_series,
+        over_limit: series_total > max_series,
+        metrics,
+        resources,
+        labels,
+        hosts: hosts.into_iter().collect(),
+        gpus: gpus.len(),
+        scrape_interval_s,
+        notes,
+    }
+}
+
+/// The label most series use among `candidates`.
+fn dominant_label(series: &[&Labels], candidates: &[&str]) -> Option<String> {
+    candidates
+        .iter()
+        .map(|name| {
+            (
+                series
+                    .iter()
+                    .filter(|l| l.get(*name).is_some_and(|v| !v.is_empty()))
+                    .count(),
+                *name,
+            )
+        })
+        .filter(|(count, _)| *count > 0)
+        .max_by_key(|(count, _)| *count)
+        .map(|(_, name)| name.to_string())
+}
+
+fn label_presence(series: &[&Labels]) -> LabelPresence {
+    let has = |name: &str| series.iter().any(|l| l.contains_key(name));
+    let models: BTreeSet<String> = series
+        .iter()
+        .filter_map(|l| first_label(l, &MODEL_NAME_LABELS))
+        .map(str::to_string)
+        .collect();
+    LabelPresence {
+        host_label: dominant_label(series, &HOST_LABELS),
+        uuid_label: dominant_label(series, &UUID_LABELS),
+        gpu_index: has("gpu"),
+        pod: has("pod") || has("namespace"),
+        exported_pod: has("exported_pod") || has("exported_namespace"),
+        mig_instances: has("GPU_I_ID"),
+        model_names: models.into_iter().collect(),
+    }
+}
+
+/// The report as text.
+pub fn render_probe(report: &ProbeReport) -> String {
+    let mut out = format!(
+        "{} series in scope ({} GPUs on {} host(s)); bound {}{}\n",
+        report.series_total,
+        report.gpus,
+        report.hosts.len(),
+        report.max_series,
+        if report.over_limit {
+            " — OVER THE BOUND: narrow the scope or pass --force"
+        } else {
+            ""
+        }
+    );
+    if let Some(interval) = report.scrape_interval_s {
+        out.push_str(&format!("scrape interval seen: {interval:.1} s\n"));
+    }
+    let l = &report.labels;
+    out.push_str(&format!(
+        "labels: host {} · UUID {} · gpu index {} · pod/namespace {} · exported_pod/namespace {} · MIG instances {} · models {}\n",
+        l.host_label.as_deref().unwrap_or("none"),
+        l.uuid_label.as_deref().unwrap_or("none"),
+        yes_no(l.gpu_index),
+        yes_no(l.pod),
+        yes_no(l.exported_pod),
+        yes_no(l.mig_instances),
+        if l.model_names.is_empty() { "?".to_string() } else { l.model_names.join(", ") }
+    ));
+    out.push_str("resources:\n");
+    for r in &report.resources {
+        out.push_str(&format!(
+            "  {:<7} {:<8} {}\n",
+            r.resource.label(),
+            format!("{:?}", r.tier).to_lowercase(),
+            r.metrics.join(", ")
+        ));
+    }
+    out.push_str("metrics:\n");
+    for m in &report.metrics {
+        out.push_str(&format!(
+            "  {:<42} {:>5} series {:>4} GPUs  [{}]\n",
+            m.metric,
+            m.series,
+            m.gpus,
+            m.labels.join(",")
+        ));
+    }
+    if !report.hosts.is_empty() {
+        out.push_str(&format!("hosts: {}\n", report.hosts.join(", ")));
+    }
+    for note in &report.notes {
+        out.push_str(&format!("! {note}\n"));
+    }
+    out
+}
+
+fn yes_no(flag: bool) -> &'static str {
+    if flag { "yes" } else { "no" }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn series(name: &str, pairs: &[(&str, &str)]) -> Labels {
+        let mut labels: Labels = pairs
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect();
+        labels.insert("__name__".into(), name.into());
+        labels
+    }
+
+    #[test]
+    fn tiers_labels_gpus_and_the_bound() {
+        // Two GPUs on one host with DRAM_ACTIVE (PROF), one of them also split by pod labels
+        // (2 series, 1 GPU); GPU_UTIL (DEV) on both; an unknown metric is ignored.
+        let a = [
+            ("UUID", "GPU-a"),
+            ("Hostname", "n1"),
+            ("gpu", "0"),
+            ("modelName", "NVIDIA H100 80GB HBM3"),
+        ];
+        let a_pod = [
+            ("UUID", "GPU-a"),
+            ("Hostname", "n1"),
+            ("gpu", "0"),
+            ("exported_pod", "vllm-0"),
+        ];
+        let b = [("UUID", "GPU-b"), ("Hostname", "n1"), ("gpu", "1")];
+        let listed = vec![
+            series("DCGM_FI_PROF_DRAM_ACTIVE", &a),
+            series("DCGM_FI_PROF_DRAM_ACTIVE", &a_pod),
+            series("DCGM_FI_PROF_DRAM_ACTIVE", &b),
+            series("DCGM_FI_DEV_GPU_UTIL", &a),
+            series("DCGM_FI_DEV_GPU_UTIL", &b),
+            series("up", &[("job", "x")]),
+        ];
+        let report = build_report(&listed, &Scope::default(), 4, Some(15.0));
+        assert_eq!(report.series_total, 5);
+        assert!(report.over_limit, "5 series > bound 4");
+        assert_eq!(report.gpus, 2);
+        assert_eq!(report.hosts, vec!["n1".to_string()]);
+        let dram = &report.metrics[1];
+        assert_eq!(
+            (dram.metric.as_str(), dram.series, dram.gpus),
+            ("DCGM_FI_PROF_DRAM_ACTIVE", 3, 2)
+        );
+        let tier = |r: Resource| {
+            report
+                .resources
+                .iter()
+                .find(|p| p.resource == r)
+                .unwrap()
+                .tier
+        };
+        assert_eq!(tier(Resource::Hbm), Tier::Prof);
+        assert_eq!(
+            tier(Resource::Tensor),
+            Tier::Counter,
+            "GPU_UTIL is the tensor fallback"
+        );
+        assert_eq!(tier(Resource::Nvlink), Tier::Absent);
+        assert_eq!(report.labels.host_label.as_deref(), Some("Hostname"));
+        assert!(report.labels.exported_pod && !report.labels.pod);
+        assert_eq!(
+            report.metrics_present(),
+            vec!["DCGM_FI_PROF_DRAM_ACTIVE", "DCGM_FI_DEV_GPU_UTIL"]
+        );
+        assert_eq!(report.placement().uuid_label.as_deref(), Some("UUID"));
+        let text = render_probe(&report);
+        assert!(text.contains("OVER THE BOUND"), "{text}");
+        assert!(text.contains("scrape interval seen: 15.0 s"), "{text}");
+    }
+
+    #[test]
+    fn empty_scope_says_what_to_check() {
+        let report = build_report(&[], &Scope::default(), DEFAULT_MAX_SERIES, None);
+        assert!(!report.over_limit);
+        assert!(report.notes[0].contains("no DCGM series in scope"));
+    }
+}
