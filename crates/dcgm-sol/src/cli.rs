@@ -48,7 +48,11 @@ pub struct GlobalArgs {
 pub enum Command {
     /// The ceilings in force and where they came from.
     Ceilings(CeilingsArgs),
-    /// Compute %SoL for one cell (or every cell) from recorded scrapes.
+    /// Pre-flight: which DCGM metrics, labels, tiers, hosts and GPUs are in scope, and how many
+    /// series (read-only, nothing written).
+    Probe(Box<ProbeArgs>),
+    /// Compute %SoL for one cell (or every cell) from a Prometheus-compatible API or recorded
+    /// scrapes.
     Correlate(Box<CorrelateArgs>),
     /// Rebuild dcgm_correlation.json from a frozen snapshot (dcgm_frozen_v1).
     Fold(FoldArgs),
@@ -103,24 +107,9 @@ pub struct EvalArgs {
     pub kernels_json: Option<PathBuf>,
 }
 
-/// `correlate`.
-#[derive(Debug, Args)]
-pub struct CorrelateArgs {
-    /// Which cell.
-    #[command(flatten)]
-    pub cell: CellArgs,
-    /// Every cell of the campaign, in parallel.
-    #[arg(long, conflicts_with = "cell_id")]
-    pub all_cells: bool,
-    /// Parallel cells with --all-cells (default: the number of cores).
-    #[arg(long)]
-    pub jobs: Option<usize>,
-    /// Hardware and peaks.
-    #[command(flatten)]
-    pub eval: EvalArgs,
-    /// Recorded exporter scrapes (default: the cell's dcgm-scrapes.prom).
-    #[arg(long)]
-    pub scrapes: Option<PathBuf>,
+/// The measurement window: from the cell's bench result, or given.
+#[derive(Debug, Args, Clone)]
+pub struct WindowArgs {
     /// Bench result file (default: the cell's inference_perfbench_v1.json, else any sniffable
     /// bench JSON in the cell).
     #[arg(long)]
@@ -140,9 +129,52 @@ pub struct CorrelateArgs {
     /// Timezone of naive local bench times (vLLM `date`), IANA name; default: this machine's.
     #[arg(long)]
     pub timezone: Option<String>,
-    /// Expected GPU count (default: TP × DP × PP from the bench context).
+}
+
+/// Where the DCGM series come from.
+#[derive(Debug, Args, Clone)]
+pub struct SourceArgs {
+    /// Recorded exporter scrapes (default: the cell's dcgm-scrapes.prom when no Prometheus URL
+    /// is given).
     #[arg(long)]
-    pub n_gpus: Option<u32>,
+    pub scrapes: Option<PathBuf>,
+    /// Prometheus-compatible API base URL, path prefix included (Prometheus, Thanos, Mimir
+    /// `…/prometheus`, VictoriaMetrics `…/select/<tenant>/prometheus`); else $PROMETHEUS_URL.
+    #[arg(long)]
+    pub prometheus: Option<String>,
+    /// File holding a bearer token; else $PROMETHEUS_BEARER_TOKEN.
+    #[arg(long)]
+    pub bearer_token_file: Option<PathBuf>,
+    /// Basic-auth user (password from --basic-auth-password-file or
+    /// $PROMETHEUS_BASIC_AUTH_PASSWORD).
+    #[arg(long)]
+    pub basic_auth_user: Option<String>,
+    /// File holding the basic-auth password.
+    #[arg(long, requires = "basic_auth_user")]
+    pub basic_auth_password_file: Option<PathBuf>,
+    /// Extra request header `Name: value` (repeatable), e.g. `X-Scope-OrgID: tenant` for Mimir.
+    #[arg(long = "header", value_name = "NAME: VALUE")]
+    pub headers: Vec<String>,
+    /// PEM file of a CA to trust besides the public roots.
+    #[arg(long)]
+    pub ca_file: Option<PathBuf>,
+    /// Do not verify the server's TLS certificate (test setups only).
+    #[arg(long)]
+    pub insecure_skip_verify: bool,
+    /// Seconds before one HTTP request times out.
+    #[arg(long, default_value_t = 30.0)]
+    pub timeout_s: f64,
+    /// Refuse to query more series than this (the probe counts them first).
+    #[arg(long, default_value_t = sol_core::probe::DEFAULT_MAX_SERIES)]
+    pub max_series: usize,
+    /// Query even above --max-series.
+    #[arg(long)]
+    pub force: bool,
+}
+
+/// Which series belong to the workload.
+#[derive(Debug, Args, Clone)]
+pub struct ScopeArgs {
     /// Workload namespace (matches `namespace` or `exported_namespace`).
     #[arg(long)]
     pub namespace: Option<String>,
@@ -155,9 +187,58 @@ pub struct CorrelateArgs {
     /// GPU UUID (repeatable).
     #[arg(long = "gpu-uuid")]
     pub gpu_uuids: Vec<String>,
-    /// Print the queries that would run and read nothing.
+}
+
+/// `correlate`.
+#[derive(Debug, Args)]
+pub struct CorrelateArgs {
+    /// Which cell.
+    #[command(flatten)]
+    pub cell: CellArgs,
+    /// Every cell of the campaign, in parallel.
+    #[arg(long, conflicts_with = "cell_id")]
+    pub all_cells: bool,
+    /// Parallel cells with --all-cells (default: the number of cores).
+    #[arg(long)]
+    pub jobs: Option<usize>,
+    /// Hardware and peaks.
+    #[command(flatten)]
+    pub eval: EvalArgs,
+    /// The window.
+    #[command(flatten)]
+    pub window: WindowArgs,
+    /// The source.
+    #[command(flatten)]
+    pub source: SourceArgs,
+    /// The scope.
+    #[command(flatten)]
+    pub scope: ScopeArgs,
+    /// Expected GPU count (default: TP × DP × PP from the bench context).
+    #[arg(long)]
+    pub n_gpus: Option<u32>,
+    /// Print the queries that would run and read nothing (not even the probe).
     #[arg(long)]
     pub dry_run: bool,
+}
+
+/// `probe`.
+#[derive(Debug, Args)]
+pub struct ProbeArgs {
+    /// Campaign whose cell gives the window (else --start/--end).
+    #[arg(long, requires = "cell_id")]
+    pub campaign: Option<String>,
+    /// Cell whose bench result gives the window.
+    #[arg(long, requires = "campaign")]
+    pub cell_id: Option<String>,
+    /// The window.
+    #[command(flatten)]
+    pub window: WindowArgs,
+    /// The source.
+    #[command(flatten)]
+    pub source: SourceArgs,
+    /// The scope.
+    #[command(flatten)]
+    pub scope: ScopeArgs,
 }
 
 /// `fold`.

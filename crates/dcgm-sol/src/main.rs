@@ -4,8 +4,10 @@
 mod cli;
 mod commands;
 mod exit;
+mod inputs;
 mod output;
 mod pipeline;
+mod sources;
 
 use std::process::ExitCode;
 

@@ -1,226 +1,28 @@
 //! One cell, end to end: bench file → window + context → metric source → measurement →
 //! evaluation → atomic writes. Shared by `correlate` (one cell or all) and `fold`.
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 use anyhow::{Context as _, anyhow};
-use sol_core::bench::{BenchError, BenchReadOptions, BenchRun, read_atlas, read_bench};
 use sol_core::ceilings::Ceilings;
 use sol_core::context::Context;
 use sol_core::correlation::{
-    CellData, Correlation, EvalError, EvalInput, HwSelection, KernelCategories, Provenance,
-    evaluate, measure_cell,
+    CellData, Correlation, EvalError, EvalInput, HwSelection, Provenance, evaluate, measure_cell,
 };
 use sol_core::frozen::{FrozenExtension, FrozenSnapshot};
 use sol_core::measure::Measurement;
-use sol_core::scope::{Scope, parse_selector};
-use sol_core::source::{FetchRequest, Fetched, MetricSource};
-use sol_core::time::parse_instant;
-use sol_core::window::{Window, WindowConfidence};
-use sol_io::{
-    CampaignDir, CellDir, OUTPUT_CORRELATION, OUTPUT_FROZEN, PERFBENCH_FILE, RecordedScrapes,
-    read_text, write_atomic,
-};
+use sol_core::source::{FetchRequest, query_records, raw_sample_plan};
+use sol_core::window::Window;
+use sol_io::{CampaignDir, CellDir, OUTPUT_CORRELATION, OUTPUT_FROZEN, read_text, write_atomic};
 
-use crate::cli::{CorrelateArgs, EvalArgs, GlobalArgs};
+use crate::cli::{CorrelateArgs, EvalArgs};
 use crate::exit::{AppError, input, runtime};
+use crate::inputs::{atlas_context, cell_window_and_context, display_path, kernels_of, scope_of};
 use crate::output::sorted_json;
+use crate::sources::CellSource;
 
 /// Seconds fetched beyond each window edge, in scrape intervals (covers the edge samples).
-const MARGIN_INTERVALS: f64 = 3.0;
-
-/// Opens the campaign directory (confined to --campaigns-dir).
-pub fn open_campaign(global: &GlobalArgs, slug: &str) -> Result<CampaignDir, AppError> {
-    CampaignDir::open(&global.campaigns_dir, slug).map_err(input)
-}
-
-/// The ceilings in force for a campaign.
-pub fn ceilings_for(
-    global: &GlobalArgs,
-    campaign: Option<&CampaignDir>,
-) -> Result<Ceilings, AppError> {
-    let env_value = std::env::var("SOL_CEILINGS_YAML").ok();
-    let choice = sol_io::load_ceilings(
-        global.ceilings.as_deref(),
-        env_value.as_deref(),
-        campaign.map(|c| c.path.as_path()),
-    )
-    .map_err(input)?;
-    for warning in choice.ceilings.warnings() {
-        tracing::warn!("{warning}");
-    }
-    tracing::info!(
-        "ceilings: {} ({})",
-        choice
-            .file
-            .as_ref()
-            .map_or("built-in".to_string(), |f| f.display().to_string()),
-        choice.found_by
-    );
-    Ok(choice.ceilings)
-}
-
-/// A path as shown in results: relative to the campaign when inside it.
-fn display_path(campaign: &CampaignDir, path: &Path) -> String {
-    let real = std::fs::canonicalize(path).unwrap_or_else(|_| path.to_path_buf());
-    real.strip_prefix(&campaign.path)
-        .map_or_else(|_| path.display().to_string(), |p| p.display().to_string())
-}
-
-/// The atlas.jsonl context of a cell, if the campaign has one.
-fn atlas_context(campaign: &CampaignDir, cell_id: &str) -> Result<Option<Context>, AppError> {
-    let Some(path) = campaign.atlas_path() else {
-        return Ok(None);
-    };
-    let text = read_text(&path).map_err(input)?;
-    let records = read_atlas(&path.display().to_string(), &text).map_err(input)?;
-    Ok(records
-        .into_iter()
-        .find(|r| r.cell_id == cell_id)
-        .map(|r| r.context))
-}
-
-fn timezone(name: Option<&str>) -> Result<Option<jiff::tz::TimeZone>, AppError> {
-    match name {
-        Some(name) => jiff::tz::TimeZone::get(name).map(Some).map_err(|e| {
-            input(anyhow!(
-                "--timezone {name}: {e} (use an IANA name such as UTC or Europe/Berlin)"
-            ))
-        }),
-        None => Ok(jiff::tz::TimeZone::try_system().ok()),
-    }
-}
-
-/// Finds and reads the cell's bench run. `None` when the cell has no bench file at all.
-fn bench_run(
-    cell: &CellDir,
-    args: &CorrelateArgs,
-) -> Result<Option<(BenchRun, PathBuf)>, AppError> {
-    let options = BenchReadOptions {
-        captured_at_is_end: args.captured_at_is_end,
-        timezone: timezone(args.timezone.as_deref())?,
-    };
-    let read = |path: &Path| -> Result<Result<Vec<BenchRun>, BenchError>, AppError> {
-        let text = read_text(path).map_err(input)?;
-        let file_name = path.file_name().map_or_else(
-            || path.display().to_string(),
-            |n| n.to_string_lossy().into_owned(),
-        );
-        Ok(read_bench(&file_name, &text, &options))
-    };
-    // An explicit file, or the seed's bundle by name, must read; other JSON in the cell is tried
-    // in name order and skipped only when it is not a bench result at all.
-    let explicit = args
-        .bench_file
-        .clone()
-        .or_else(|| Some(cell.file(PERFBENCH_FILE)).filter(|p| p.is_file()));
-    let (runs, path) = match explicit {
-        Some(path) => (
-            read(&path)?.map_err(|e| input(anyhow!("{}: {e}", path.display())))?,
-            path,
-        ),
-        None => {
-            let mut broken = Vec::new();
-            let mut found = None;
-            for path in cell.bench_candidates().map_err(input)? {
-                match read(&path)? {
-                    Ok(runs) => {
-                        found = Some((runs, path));
-                        break;
-                    }
-                    Err(BenchError::UnknownFormat { .. }) => {
-                        tracing::info!("{}: not a bench result, skipped", path.display())
-                    }
-                    Err(e) => broken.push(format!("{}: {e}", path.display())),
-                }
-            }
-            match (found, broken.is_empty()) {
-                (Some(found), _) => found,
-                (None, true) => return Ok(None),
-                (None, false) => {
-                    return Err(input(anyhow!(
-                        "no readable bench result in the cell: {}",
-                        broken.join("; ")
-                    )));
-                }
-            }
-        }
-    };
-    let run = match (args.bench_index, runs.len()) {
-        (Some(index), _) => runs.into_iter().find(|r| r.index == index).ok_or_else(|| {
-            input(anyhow!(
-                "{}: no run with --bench-index {index}",
-                path.display()
-            ))
-        })?,
-        (None, 1) => runs
-            .into_iter()
-            .next()
-            .ok_or_else(|| input(anyhow!("{}: no runs", path.display())))?,
-        (None, _) => {
-            let listing = runs
-                .iter()
-                .map(|r| format!("{}: {}", r.index, r.label))
-                .collect::<Vec<_>>()
-                .join("; ");
-            return Err(input(anyhow!(
-                "{} holds {} runs ({listing}); choose one with --bench-index",
-                path.display(),
-                runs.len()
-            )));
-        }
-    };
-    Ok(Some((run, path)))
-}
-
-fn window_from_flags(args: &CorrelateArgs) -> Result<Option<Window>, AppError> {
-    let (Some(start), Some(end)) = (&args.start, &args.end) else {
-        return Ok(None);
-    };
-    let start_s = parse_instant(start).map_err(|e| input(anyhow!("--start: {e}")))?;
-    let end_s = parse_instant(end).map_err(|e| input(anyhow!("--end: {e}")))?;
-    if end_s <= start_s {
-        return Err(input(anyhow!("--end {end} is not after --start {start}")));
-    }
-    Ok(Some(Window {
-        start_s,
-        end_s,
-        source: "--start/--end".to_string(),
-        confidence: WindowConfidence::External,
-        timezone_assumption: None,
-        resolution_s: None,
-        full_span_s: None,
-    }))
-}
-
-fn scope_of(args: &CorrelateArgs) -> Result<Scope, AppError> {
-    Ok(Scope {
-        namespace: args.namespace.clone(),
-        selector: args
-            .selector
-            .as_deref()
-            .map(parse_selector)
-            .transpose()
-            .map_err(|e| input(anyhow!("--selector: {e}")))?
-            .unwrap_or_default(),
-        hosts: args.hosts.clone(),
-        gpu_uuids: args.gpu_uuids.clone(),
-    })
-}
-
-fn kernels_of(
-    campaign: &CampaignDir,
-    cell: &CellDir,
-    eval: &EvalArgs,
-) -> Result<Option<(KernelCategories, String)>, AppError> {
-    let Some(path) = eval.kernels_json.clone().or_else(|| cell.kernels()) else {
-        return Ok(None);
-    };
-    let text = read_text(&path).map_err(input)?;
-    let kernels = KernelCategories::from_json(&text)
-        .map_err(|e| input(anyhow!("{}: {e}", path.display())))?;
-    Ok(Some((kernels, display_path(campaign, &path))))
-}
+pub const MARGIN_INTERVALS: f64 = 3.0;
 
 fn eval_error(error: EvalError) -> AppError {
     match error {
@@ -305,53 +107,9 @@ pub fn correlate_cell(
     ceilings: &Ceilings,
 ) -> Result<CellOutcome, AppError> {
     let cell = campaign.cell(cell_id).map_err(input)?;
-    let run = bench_run(&cell, args)?;
-    let mut context = run
-        .as_ref()
-        .map(|(r, _)| r.context.clone())
-        .unwrap_or_default();
-    if let Some((r, path)) = &run {
-        context
-            .bench_file
-            .get_or_insert_with(|| display_path(campaign, path));
-        context.bench_index.get_or_insert(r.index);
-    }
-    if let Some(atlas) = atlas_context(campaign, cell_id)? {
-        context.fill_from(&atlas);
-    }
-    let window = match (
-        window_from_flags(args)?,
-        run.as_ref().and_then(|(r, _)| r.window.clone()),
-    ) {
-        (Some(flags), _) => flags,
-        (None, Some(window)) => window,
-        (None, None) => {
-            let why = if run.is_some() {
-                "its bench file records no absolute time"
-            } else {
-                "it has no supported bench result file"
-            };
-            return Err(input(anyhow!(
-                "cell `{cell_id}`: {why}; give the window with --start and --end"
-            )));
-        }
-    };
-    let scope = scope_of(args)?;
-    let scrapes_path = args
-        .scrapes
-        .clone()
-        .or_else(|| cell.scrapes())
-        .ok_or_else(|| {
-            input(anyhow!(
-                "cell `{cell_id}`: no metric source — no {} in {} and no --scrapes FILE",
-                sol_io::SCRAPES_FILE,
-                cell.path.display()
-            ))
-        })?;
-    let source = RecordedScrapes {
-        display_name: display_path(campaign, &scrapes_path),
-        path: scrapes_path,
-    };
+    let (window, context) = cell_window_and_context(campaign, &cell, &args.window)?;
+    let scope = scope_of(&args.scope)?;
+    let source = CellSource::for_cell(&args.source, campaign, &cell)?;
     let margin_s = MARGIN_INTERVALS * ceilings.dcgm_config().expected_scrape_interval_s;
     let request = FetchRequest::all_catalog_metrics(&scope, &window, margin_s);
     let expected = args
@@ -372,22 +130,18 @@ pub fn correlate_cell(
         if let Some(key) = &hw_key {
             ceilings.row(key).map_err(input)?;
         }
-        let captured = format!("recorded_scrapes:{}", source.display_name);
+        let captured = source.captured_source();
         return Ok(CellOutcome::DryRun(Box::new(Plan {
             cell_id: cell_id.to_string(),
             dry_run: true,
-            queries: sol_core::source::query_records(
-                &sol_core::source::raw_sample_plan(&request, &request.metrics),
-                &captured,
-            ),
+            queries: query_records(&raw_sample_plan(&request, &request.metrics), &captured),
             source: captured,
             window,
             expected_gpus: expected,
             hw_key,
         })));
     }
-    // Every failure of a recorded source is a problem with the file: exit 2.
-    let fetched: Fetched = source.fetch(&request).map_err(input)?;
+    let fetched = source.fetch(&request)?;
     let measured = measure_cell(
         &CellData {
             series: &fetched.series,

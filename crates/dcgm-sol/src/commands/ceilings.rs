@@ -5,8 +5,8 @@ use sol_core::ceilings::{render_list, render_row};
 
 use crate::cli::{CeilingsAction, CeilingsArgs, GlobalArgs};
 use crate::exit::{AppError, input, runtime};
+use crate::inputs::{ceilings_for, open_campaign};
 use crate::output::{print_stdout, sorted_json};
-use crate::pipeline::{ceilings_for, open_campaign};
 
 pub fn run(global: &GlobalArgs, args: &CeilingsArgs) -> Result<(), AppError> {
     let campaign = args

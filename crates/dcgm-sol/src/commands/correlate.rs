@@ -11,8 +11,9 @@ use sol_core::time::format_utc_millis;
 
 use crate::cli::{CorrelateArgs, GlobalArgs};
 use crate::exit::{AppError, input, runtime};
+use crate::inputs::{ceilings_for, open_campaign};
 use crate::output::{print_stdout, sorted_json};
-use crate::pipeline::{CellOutcome, Plan, ceilings_for, correlate_cell, open_campaign};
+use crate::pipeline::{CellOutcome, Plan, correlate_cell};
 
 /// `--json` shape of `--all-cells`.
 #[derive(Serialize)]

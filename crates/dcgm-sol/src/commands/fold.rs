@@ -5,8 +5,9 @@ use sol_core::correlation::render_table;
 
 use crate::cli::{FoldArgs, GlobalArgs};
 use crate::exit::{AppError, input, runtime};
+use crate::inputs::{ceilings_for, open_campaign};
 use crate::output::{print_stdout, sorted_json};
-use crate::pipeline::{ceilings_for, fold_cell, open_campaign};
+use crate::pipeline::fold_cell;
 
 pub fn run(global: &GlobalArgs, args: &FoldArgs) -> Result<(), AppError> {
     let cell_id = args

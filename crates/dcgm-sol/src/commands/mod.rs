@@ -3,6 +3,7 @@
 mod ceilings;
 mod correlate;
 mod fold;
+mod probe;
 
 use crate::cli::{Cli, Command};
 use crate::exit::AppError;
@@ -11,6 +12,7 @@ use crate::exit::AppError;
 pub fn dispatch(cli: &Cli) -> Result<(), AppError> {
     match &cli.command {
         Command::Ceilings(args) => ceilings::run(&cli.global, args),
+        Command::Probe(args) => probe::run(&cli.global, args),
         Command::Correlate(args) => correlate::run(&cli.global, args),
         Command::Fold(args) => fold::run(&cli.global, args),
     }

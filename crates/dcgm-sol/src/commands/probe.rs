@@ -1,0 +1,58 @@
+//! `dcgm-sol probe`: the pre-flight — which DCGM metrics, labels, tiers, hosts and GPUs are in
+//! scope, and how many series — before any data query. Reads, never writes.
+
+use anyhow::anyhow;
+use sol_core::probe::{build_report, render_probe};
+use sol_core::source::FetchRequest;
+
+use crate::cli::{GlobalArgs, ProbeArgs};
+use crate::exit::{AppError, input, runtime};
+use crate::inputs::{
+    ceilings_for, cell_window_and_context, open_campaign, scope_of, window_from_flags,
+};
+use crate::output::{print_stdout, sorted_json};
+use crate::pipeline::MARGIN_INTERVALS;
+use crate::sources::CellSource;
+
+pub fn run(global: &GlobalArgs, args: &ProbeArgs) -> Result<(), AppError> {
+    let (window, source, ceilings) = match (&args.campaign, &args.cell_id) {
+        (Some(slug), Some(cell_id)) => {
+            let campaign = open_campaign(global, slug)?;
+            let cell = campaign.cell(cell_id).map_err(input)?;
+            let (window, _) = cell_window_and_context(&campaign, &cell, &args.window)?;
+            let source = CellSource::for_cell(&args.source, &campaign, &cell)?;
+            (window, source, ceilings_for(global, Some(&campaign))?)
+        }
+        _ => {
+            let window = window_from_flags(&args.window)?.ok_or_else(|| {
+                input(anyhow!(
+                    "probe needs a window: --campaign and --cell-id, or --start and --end"
+                ))
+            })?;
+            (
+                window,
+                CellSource::from_flags(&args.source)?,
+                ceilings_for(global, None)?,
+            )
+        }
+    };
+    let scope = scope_of(&args.scope)?;
+    let margin_s = MARGIN_INTERVALS * ceilings.dcgm_config().expected_scrape_interval_s;
+    let request = FetchRequest::all_catalog_metrics(&scope, &window, margin_s);
+    let (series, interval_s) = source.list_series(&request)?;
+    let report = build_report(&series, &scope, args.source.max_series, interval_s);
+    let text = if global.json {
+        sorted_json(&report).map_err(runtime)?
+    } else {
+        render_probe(&report)
+    };
+    print_stdout(&text);
+    if report.over_limit && !args.source.force {
+        return Err(runtime(anyhow!(
+            "{} series in scope exceed --max-series {}: narrow the scope (--namespace, --selector, --host, --gpu-uuid) or pass --force",
+            report.series_total,
+            report.max_series
+        )));
+    }
+    Ok(())
+}
