@@ -276,7 +276,12 @@ pub(super) fn resource_row(
     ctx: &RowContext,
 ) -> ResourceRow {
     let correction = correction_for(measured, ctx);
-    let mut notes = correction.notes.clone();
+    // Corrections describe PROF activity; a counter-tier row carries none of them.
+    let mut notes = if measured.tier == Tier::Prof {
+        correction.notes.clone()
+    } else {
+        Vec::new()
+    };
     notes.extend(measured.notes.iter().cloned());
     // GPUs whose PROF data are invalid were busy, not idle: they leave the denominator (a GPU
     // with no data at all stays in it, counted as idle).
@@ -553,8 +558,18 @@ fn spread_of(rows: &[GpuRow]) -> Option<Spread> {
         min_gpu: min.1.to_string(),
         max_pct: max.0,
         max_gpu: max.1.to_string(),
-        median_pct: values[values.len() / 2].0,
+        median_pct: median(&values.iter().map(|(v, _)| *v).collect::<Vec<_>>()),
     })
+}
+
+/// The median of ascending values (the mean of the middle two for an even count).
+fn median(sorted: &[f64]) -> f64 {
+    let mid = sorted.len() / 2;
+    if sorted.len() % 2 == 0 {
+        (sorted[mid - 1] + sorted[mid]) / 2.0
+    } else {
+        sorted[mid]
+    }
 }
 
 /// A straggler: a GPU reading below this share of the median.
