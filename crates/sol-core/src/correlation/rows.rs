@@ -565,7 +565,7 @@ fn spread_of(rows: &[GpuRow]) -> Option<Spread> {
 /// The median of ascending values (the mean of the middle two for an even count).
 fn median(sorted: &[f64]) -> f64 {
     let mid = sorted.len() / 2;
-    if sorted.len() % 2 == 0 {
+    if sorted.len().is_multiple_of(2) {
         (sorted[mid - 1] + sorted[mid]) / 2.0
     } else {
         sorted[mid]
