@@ -136,7 +136,7 @@ pub struct WindowArgs {
 pub struct SourceArgs {
     /// Recorded exporter scrapes (default: the cell's dcgm-scrapes.prom when no Prometheus URL
     /// is given).
-    #[arg(long)]
+    #[arg(long, conflicts_with = "prometheus")]
     pub scrapes: Option<PathBuf>,
     /// Prometheus-compatible API base URL, path prefix included (Prometheus, Thanos, Mimir
     /// `…/prometheus`, VictoriaMetrics `…/select/<tenant>/prometheus`); else $PROMETHEUS_URL.

@@ -97,6 +97,9 @@ pub struct Plan {
     pub hw_key: Option<String>,
     /// The raw-sample queries.
     pub queries: Vec<sol_core::correlation::QueryRecord>,
+    /// What the real run does beyond these queries.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub note: Option<String>,
 }
 
 /// `correlate` for one cell.
@@ -139,6 +142,9 @@ pub fn correlate_cell(
             window,
             expected_gpus: expected,
             hw_key,
+            note: source.probes_first().then(|| {
+                "the run first lists the series in scope (one /api/v1/series request, refused above --max-series) and reads one series' scrape interval; metrics absent in scope are then not queried, a workload scope is queried by the UUIDs it matched, and host/UUID items move into the queries on the labels the listing found".to_string()
+            }),
         })));
     }
     let fetched = source.fetch(&request)?;
@@ -164,7 +170,16 @@ pub fn correlate_cell(
             queries: fetched.queries,
             scope,
         },
-        extra_warnings: measured.warnings,
+        extra_warnings: measured
+            .warnings
+            .into_iter()
+            .chain(
+                fetched
+                    .warnings
+                    .iter()
+                    .map(|w| format!("SOURCE WARNING: the server said: {w}")),
+            )
+            .collect(),
         eval: &args.eval,
     };
     let result = evaluate_cell(

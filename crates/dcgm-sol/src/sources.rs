@@ -1,81 +1,100 @@
 //! Where a cell's DCGM series come from: recorded scrapes (a file) or a Prometheus-compatible
-//! API. Both deliver raw series for the same computation.
+//! API. Both deliver raw series for the same computation; the live one is probed first.
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
 
 use anyhow::anyhow;
+use sol_core::correlation::QueryRecord;
 use sol_core::integrate::median_interval_s;
 use sol_core::labels::Labels;
-use sol_core::source::{FetchRequest, Fetched, MetricSource};
+use sol_core::probe::{ProbeReport, build_report};
+use sol_core::source::{FetchRequest, Fetched, MetricSource, listing_records, query_records};
 use sol_io::{CampaignDir, CellDir, RecordedScrapes};
+use sol_prom::{
+    Auth, PromClient, PromConfig, PromError, PrometheusSource, Secret, exact_selector,
+    parse_header, probe_scrape_interval, probe_series,
+};
 
 use crate::cli::SourceArgs;
-use crate::exit::{AppError, input};
+use crate::exit::{AppError, input, runtime};
 use crate::inputs::display_path;
+use crate::pipeline::MARGIN_INTERVALS;
+
+/// Environment variable naming the API when no flag does.
+const URL_VARIABLE: &str = "PROMETHEUS_URL";
+/// Environment variable holding a bearer token when no file is given.
+const TOKEN_VARIABLE: &str = "PROMETHEUS_BEARER_TOKEN";
+/// Environment variable holding the basic-auth password when no file is given.
+const PASSWORD_VARIABLE: &str = "PROMETHEUS_BASIC_AUTH_PASSWORD";
 
 /// The source of one cell.
 pub enum CellSource {
     /// A recorded scrapes file.
     Recorded(RecordedScrapes),
+    /// A Prometheus-compatible API, probed before the data queries.
+    Live(Box<LiveSource>),
+}
+
+/// A Prometheus-compatible API and the probe's bound.
+pub struct LiveSource {
+    source: PrometheusSource,
+    max_series: usize,
+    force: bool,
+}
+
+/// What a probe found and the requests it took.
+pub struct Probed {
+    /// The judgement.
+    pub report: ProbeReport,
+    /// Requests fired (none for a recorded source).
+    pub queries: Vec<QueryRecord>,
+    /// What the server said about its answers.
+    pub warnings: Vec<String>,
 }
 
 impl CellSource {
-    /// The source the flags name for a cell: recorded scrapes given or found in the cell.
+    /// The source the flags name for a cell. Precedence: `--scrapes`, `--prometheus`, the
+    /// cell's recorded scrapes, `$PROMETHEUS_URL` — a cell's own recording beats an ambient
+    /// environment variable.
     pub fn for_cell(
         args: &SourceArgs,
         campaign: &CampaignDir,
         cell: &CellDir,
     ) -> Result<CellSource, AppError> {
-        let path = args.scrapes.clone().or_else(|| cell.scrapes()).ok_or_else(|| {
-            input(anyhow!(
-                "cell `{}`: no metric source — no {} in {}, no --scrapes FILE and no --prometheus URL",
+        if let Some(path) = &args.scrapes {
+            return Ok(CellSource::Recorded(recorded(campaign, path)));
+        }
+        if let Some(url) = &args.prometheus {
+            return live(args, url);
+        }
+        if let Some(path) = cell.scrapes() {
+            return Ok(CellSource::Recorded(recorded(campaign, &path)));
+        }
+        match env_text(URL_VARIABLE) {
+            Some(url) => live(args, &url),
+            None => Err(input(anyhow!(
+                "cell `{}`: no metric source — no {} in {}, no --scrapes FILE, no --prometheus URL and no ${URL_VARIABLE}",
                 cell.id,
                 sol_io::SCRAPES_FILE,
                 cell.path.display()
-            ))
-        })?;
-        Ok(CellSource::Recorded(recorded(campaign, &path)))
+            ))),
+        }
     }
 
     /// The source the flags name when there is no cell (`probe --start/--end`).
     pub fn from_flags(args: &SourceArgs) -> Result<CellSource, AppError> {
-        let path = args
-            .scrapes
-            .clone()
-            .ok_or_else(|| input(anyhow!("give a source: --prometheus URL or --scrapes FILE")))?;
-        Ok(CellSource::Recorded(RecordedScrapes {
-            display_name: path.display().to_string(),
-            path,
-        }))
-    }
-
-    /// Every series of a catalog metric in the request's scope and range, as label sets with
-    /// `__name__`, and the median sample spacing seen — what the probe judges.
-    pub fn list_series(
-        &self,
-        request: &FetchRequest,
-    ) -> Result<(Vec<Labels>, Option<f64>), AppError> {
-        match self {
-            CellSource::Recorded(_) => {
-                let fetched = self.fetch(request)?;
-                let mut spacings: Vec<f64> = fetched
-                    .series
-                    .iter()
-                    .filter_map(|s| median_interval_s(&s.samples))
-                    .collect();
-                spacings.sort_by(f64::total_cmp);
-                let interval = spacings.get(spacings.len() / 2).copied();
-                let listed = fetched
-                    .series
-                    .into_iter()
-                    .map(|s| {
-                        let mut labels = s.labels;
-                        labels.insert("__name__".to_string(), s.metric);
-                        labels
-                    })
-                    .collect();
-                Ok((listed, interval))
-            }
+        if let Some(path) = &args.scrapes {
+            return Ok(CellSource::Recorded(RecordedScrapes {
+                display_name: path.display().to_string(),
+                path: path.clone(),
+            }));
+        }
+        match args.prometheus.clone().or_else(|| env_text(URL_VARIABLE)) {
+            Some(url) => live(args, &url),
+            None => Err(input(anyhow!(
+                "give a source: --prometheus URL (or ${URL_VARIABLE}) or --scrapes FILE"
+            ))),
         }
     }
 
@@ -83,16 +102,214 @@ impl CellSource {
     pub fn captured_source(&self) -> String {
         match self {
             CellSource::Recorded(r) => format!("recorded_scrapes:{}", r.display_name),
+            CellSource::Live(l) => l.source.captured_source(),
         }
     }
 
-    /// Fetches the request's raw samples.
+    /// Whether the source is probed before its data is fetched.
+    pub fn probes_first(&self) -> bool {
+        matches!(self, CellSource::Live(_))
+    }
+
+    /// The pre-flight: which catalog metrics, labels, tiers, hosts and GPUs are in the
+    /// request's scope and range, and how many series. A live source lists series (one
+    /// request) and reads one series' scrape interval; a recording is read whole.
+    pub fn probe(&self, request: &FetchRequest, max_series: usize) -> Result<Probed, AppError> {
+        match self {
+            CellSource::Recorded(r) => {
+                let fetched = r.fetch(request).map_err(input)?;
+                let (listed, interval_s) = listing_of(fetched.series);
+                Ok(Probed {
+                    report: build_report(&listed, request.scope, max_series, interval_s),
+                    queries: Vec::new(),
+                    warnings: Vec::new(),
+                })
+            }
+            CellSource::Live(l) => l.probe(request, max_series),
+        }
+    }
+
+    /// Fetches the request's raw samples. A live source probes first and refuses a scope above
+    /// the series bound unless forced.
     pub fn fetch(&self, request: &FetchRequest) -> Result<Fetched, AppError> {
         match self {
             // Every failure of a recorded source is a problem with the file: exit 2.
             CellSource::Recorded(r) => r.fetch(request).map_err(input),
+            CellSource::Live(l) => l.fetch(request),
         }
     }
+
+    /// The refusal when a probe found more series than allowed (`--force` lifts it).
+    pub fn check_bound(report: &ProbeReport, force: bool) -> Result<(), AppError> {
+        if report.over_limit && !force {
+            return Err(runtime(anyhow!(
+                "{} series in scope exceed --max-series {}: narrow the scope (--namespace, --selector, --host, --gpu-uuid) or pass --force",
+                report.series_total,
+                report.max_series
+            )));
+        }
+        Ok(())
+    }
+}
+
+impl LiveSource {
+    fn probe(&self, request: &FetchRequest, max_series: usize) -> Result<Probed, AppError> {
+        let client = &self.source.client;
+        let captured = self.source.captured_source();
+        let listed = probe_series(client, request).map_err(prom_error)?;
+        let mut queries = listing_records(request, &captured);
+        // One series of the scope shows the scrape interval (host/UUID items apply here).
+        let sampled = listed.series.iter().find_map(|labels| {
+            let metric = labels.get("__name__")?;
+            let in_catalog = request.metrics.contains(&metric.as_str());
+            (in_catalog && request.scope.matches_placement(labels)).then_some((metric, labels))
+        });
+        let (_, end_s) = request.range_s();
+        let interval_s = match sampled {
+            Some((metric, labels)) => {
+                queries.extend(query_records(
+                    &[sol_core::source::PlannedQuery {
+                        metric: metric.clone(),
+                        promql: exact_selector(metric, labels),
+                        eval_time_s: end_s,
+                    }],
+                    &captured,
+                ));
+                probe_scrape_interval(client, metric, labels, end_s).map_err(prom_error)?
+            }
+            None => None,
+        };
+        Ok(Probed {
+            report: build_report(&listed.series, request.scope, max_series, interval_s),
+            queries,
+            warnings: listed.warnings,
+        })
+    }
+
+    fn fetch(&self, request: &FetchRequest) -> Result<Fetched, AppError> {
+        let probed = self.probe(request, self.max_series)?;
+        let report = &probed.report;
+        CellSource::check_bound(report, self.force)?;
+        if report.series_total == 0 {
+            return Err(runtime(anyhow!(
+                "{}: {}",
+                self.source.captured_source(),
+                report.notes.join("; ")
+            )));
+        }
+        let data_scope = report.data_scope(request.scope);
+        // The margin must reach the sample covering each window edge at the interval seen.
+        let margin_s = report.scrape_interval_s.map_or(request.margin_s, |i| {
+            request.margin_s.max(MARGIN_INTERVALS * i)
+        });
+        let data_request = FetchRequest {
+            metrics: report.metrics_present(),
+            scope: &data_scope,
+            window: request.window,
+            margin_s,
+            placement: report.placement(),
+        };
+        let mut fetched = self.source.fetch(&data_request).map_err(prom_error)?;
+        fetched.series = request.scope.select(fetched.series);
+        fetched.queries = probed.queries.into_iter().chain(fetched.queries).collect();
+        fetched.warnings = probed
+            .warnings
+            .into_iter()
+            .chain(fetched.warnings)
+            .collect();
+        fetched.warnings.sort();
+        fetched.warnings.dedup();
+        Ok(fetched)
+    }
+}
+
+/// Label sets with `__name__` of fetched series, and the median of their median sample
+/// spacings.
+fn listing_of(series: Vec<sol_core::series::RawSeries>) -> (Vec<Labels>, Option<f64>) {
+    let mut spacings: Vec<f64> = series
+        .iter()
+        .filter_map(|s| median_interval_s(&s.samples))
+        .collect();
+    spacings.sort_by(f64::total_cmp);
+    let interval_s = spacings.get(spacings.len() / 2).copied();
+    let listed = series
+        .into_iter()
+        .map(|s| {
+            let mut labels = s.labels;
+            labels.insert("__name__".to_string(), s.metric);
+            labels
+        })
+        .collect();
+    (listed, interval_s)
+}
+
+/// A server or transport failure: a bad URL, setting or query is the user's input (exit 2);
+/// an unreachable, failing or slow server is a runtime failure (exit 1).
+fn prom_error(error: PromError) -> AppError {
+    if error.is_input_error() {
+        input(error)
+    } else {
+        runtime(error)
+    }
+}
+
+/// A non-empty environment variable.
+fn env_text(name: &str) -> Option<String> {
+    std::env::var(name).ok().filter(|v| !v.trim().is_empty())
+}
+
+/// The live source the flags configure. Nothing is sent: a dry run builds it too.
+fn live(args: &SourceArgs, url: &str) -> Result<CellSource, AppError> {
+    if !(args.timeout_s.is_finite() && args.timeout_s > 0.0) {
+        return Err(input(anyhow!(
+            "--timeout-s {}: give a positive number of seconds",
+            args.timeout_s
+        )));
+    }
+    let mut config = PromConfig::new(url);
+    config.timeout = Duration::from_secs_f64(args.timeout_s);
+    config.auth = auth(args)?;
+    config.headers = args
+        .headers
+        .iter()
+        .map(|h| parse_header(h))
+        .collect::<Result<_, _>>()
+        .map_err(input)?;
+    config.ca_file = args.ca_file.clone();
+    config.insecure_skip_verify = args.insecure_skip_verify;
+    let client = PromClient::new(&config).map_err(prom_error)?;
+    for warning in client.warnings() {
+        tracing::warn!("{warning}");
+    }
+    Ok(CellSource::Live(Box::new(LiveSource {
+        source: PrometheusSource::new(client),
+        max_series: args.max_series,
+        force: args.force,
+    })))
+}
+
+/// Credentials from files, else from the environment.
+fn auth(args: &SourceArgs) -> Result<Auth, AppError> {
+    let secret = |file: &Option<PathBuf>, variable: &str| -> Result<Option<Secret>, AppError> {
+        match file {
+            Some(path) => Secret::from_file(path).map(Some).map_err(input),
+            None => Ok(env_text(variable).map(Secret::new)),
+        }
+    };
+    // Flags beat the environment: a basic-auth user ignores an ambient token.
+    if let Some(user) = &args.basic_auth_user {
+        let password =
+            secret(&args.basic_auth_password_file, PASSWORD_VARIABLE)?.ok_or_else(|| {
+                input(anyhow!(
+                    "--basic-auth-user {user}: give --basic-auth-password-file FILE or ${PASSWORD_VARIABLE}"
+                ))
+            })?;
+        return Ok(Auth::Basic {
+            user: user.clone(),
+            password,
+        });
+    }
+    Ok(secret(&args.bearer_token_file, TOKEN_VARIABLE)?.map_or(Auth::None, Auth::Bearer))
 }
 
 fn recorded(campaign: &CampaignDir, path: &Path) -> RecordedScrapes {

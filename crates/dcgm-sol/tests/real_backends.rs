@@ -790,13 +790,11 @@ macro_rules! scenario_tests {
             }
 
             #[test]
-            #[ignore = "needs --prometheus (issue 3 wiring)"]
             fn through_prometheus() {
                 agrees_with_scrapes(Backend::Prometheus, &$case, $check);
             }
 
             #[test]
-            #[ignore = "needs --prometheus (issue 3 wiring)"]
             fn through_victoria_metrics() {
                 agrees_with_scrapes(Backend::VictoriaMetrics, &$case, $check);
             }
@@ -841,7 +839,6 @@ fn dcgm4_names_give_the_numbers_of_the_legacy_names() {
 }
 
 #[test]
-#[ignore = "needs --prometheus (issue 3 wiring)"]
 fn probe_reports_metrics_and_tiers_and_bounds_the_series() {
     let scenario = one_host(PROF_LEGACY, Exporter::Legacy).scenario;
     let Some(server) = Backend::Prometheus.start(&scenario) else {

@@ -81,6 +81,9 @@ pub struct ProbeReport {
     pub gpus: usize,
     /// Median sample spacing of one series, when measured.
     pub scrape_interval_s: Option<f64>,
+    /// UUIDs of the GPUs in scope, when there are series in scope and every one carries a UUID
+    /// (else `None`).
+    pub gpu_uuids: Option<Vec<String>>,
     /// Warnings for the user (no host label, workload labels missing, …).
     pub notes: Vec<String>,
 }
@@ -98,6 +101,23 @@ impl ProbeReport {
         Placement {
             host_label: self.labels.host_label.clone(),
             uuid_label: self.labels.uuid_label.clone(),
+        }
+    }
+
+    /// The scope the data query uses. A workload scope (namespace, selector) is replaced by
+    /// the UUIDs of the GPUs it matched: the listing only sees series carrying the workload's
+    /// labels, but a GPU's stretches without them (pod-attribution churn) are its time too —
+    /// [`Scope::select`] with the original scope then keeps every series of those GPUs. Without
+    /// UUIDs on every series the original scope is queried as is.
+    pub fn data_scope(&self, scope: &Scope) -> Scope {
+        match &self.gpu_uuids {
+            Some(uuids) if scope.namespace.is_some() || !scope.selector.is_empty() => Scope {
+                namespace: None,
+                selector: Vec::new(),
+                hosts: scope.hosts.clone(),
+                gpu_uuids: uuids.clone(),
+            },
+            _ => scope.clone(),
         }
     }
 }
@@ -179,6 +199,10 @@ pub fn build_report(
         .map(str::to_string)
         .collect();
     let gpus: BTreeSet<_> = all.iter().filter_map(|l| identity(l)).collect();
+    let uuids: Option<BTreeSet<String>> = all
+        .iter()
+        .map(|l| first_label(l, &UUID_LABELS).map(str::to_string))
+        .collect();
     let mut notes = Vec::new();
     if all.is_empty() {
         notes.push("no DCGM series in scope: check the URL, the window, and the scope flags (--namespace matches namespace or exported_namespace)".to_string());
@@ -205,6 +229,9 @@ pub fn build_report(
         hosts: hosts.into_iter().collect(),
         gpus: gpus.len(),
         scrape_interval_s,
+        gpu_uuids: uuids
+            .filter(|u| !u.is_empty())
+            .map(|u| u.into_iter().collect()),
         notes,
     }
 }
@@ -385,5 +412,71 @@ mod tests {
         let report = build_report(&[], &Scope::default(), DEFAULT_MAX_SERIES, None);
         assert!(!report.over_limit);
         assert!(report.notes[0].contains("no DCGM series in scope"));
+        assert_eq!(report.gpu_uuids, None, "no UUID list may widen a query");
+    }
+
+    #[test]
+    fn a_workload_scope_becomes_the_uuids_it_matched() {
+        // The listing saw GPU-a and GPU-b under the namespace (the server applied it); the
+        // host item stays, the UUIDs replace the namespace.
+        let listed = vec![
+            series(
+                "DCGM_FI_PROF_DRAM_ACTIVE",
+                &[
+                    ("UUID", "GPU-b"),
+                    ("Hostname", "n1"),
+                    ("exported_namespace", "inf"),
+                ],
+            ),
+            series(
+                "DCGM_FI_PROF_DRAM_ACTIVE",
+                &[
+                    ("UUID", "GPU-a"),
+                    ("Hostname", "n1"),
+                    ("exported_namespace", "inf"),
+                ],
+            ),
+        ];
+        let scope = Scope {
+            namespace: Some("inf".into()),
+            hosts: vec!["n1".into()],
+            ..Scope::default()
+        };
+        let report = build_report(&listed, &scope, DEFAULT_MAX_SERIES, None);
+        let data = report.data_scope(&scope);
+        assert_eq!(data.namespace, None);
+        assert_eq!(data.hosts, vec!["n1".to_string()]);
+        assert_eq!(
+            data.gpu_uuids,
+            vec!["GPU-a".to_string(), "GPU-b".to_string()]
+        );
+        // Placement-only scopes are queried as given.
+        let placed = Scope {
+            hosts: vec!["n1".into()],
+            ..Scope::default()
+        };
+        assert_eq!(report.data_scope(&placed), placed);
+    }
+
+    #[test]
+    fn series_without_uuids_keep_the_workload_scope() {
+        // An old exporter without UUID labels: a UUID list would drop its series.
+        let listed = vec![
+            series(
+                "DCGM_FI_PROF_DRAM_ACTIVE",
+                &[("UUID", "GPU-a"), ("namespace", "inf")],
+            ),
+            series(
+                "DCGM_FI_PROF_DRAM_ACTIVE",
+                &[("gpu", "1"), ("Hostname", "n2"), ("namespace", "inf")],
+            ),
+        ];
+        let scope = Scope {
+            namespace: Some("inf".into()),
+            ..Scope::default()
+        };
+        let report = build_report(&listed, &scope, DEFAULT_MAX_SERIES, None);
+        assert_eq!(report.gpu_uuids, None);
+        assert_eq!(report.data_scope(&scope), scope);
     }
 }

@@ -50,6 +50,22 @@ impl<'a> FetchRequest<'a> {
             });
         (start - self.margin_s, end + self.margin_s)
     }
+
+    /// Series selectors listing every requested metric in scope (one per metric and scope
+    /// spelling, with its metric), without range: what a series listing (`/api/v1/series`)
+    /// matches. Host and UUID items are left out — which labels carry them is what the listing
+    /// finds out.
+    pub fn listing_selectors(&self) -> Vec<(&'static str, String)> {
+        self.metrics
+            .iter()
+            .flat_map(|&metric| {
+                self.scope
+                    .promql_selectors(metric, &Placement::default())
+                    .into_iter()
+                    .map(move |selector| (metric, selector))
+            })
+            .collect()
+    }
 }
 
 /// What a source returns.
@@ -61,6 +77,8 @@ pub struct Fetched {
     pub captured_source: String,
     /// Queries fired (or, for recorded data, the equivalent raw-sample queries).
     pub queries: Vec<QueryRecord>,
+    /// What the source said about its answers (a server's partial-data warnings, …).
+    pub warnings: Vec<String>,
 }
 
 /// A place DCGM series come from.
@@ -130,6 +148,29 @@ pub fn is_fallback_metric(metric: &str) -> bool {
             Quantity::MemCopyUtil | Quantity::GpuUtil | Quantity::NvlinkBandwidthTotal
         )
     })
+}
+
+/// `unit` of a provenance record that lists series (`/api/v1/series` over the fetched range,
+/// recorded at the range end) rather than reading samples.
+pub const SERIES_LISTING_UNIT: &str = "series_listing";
+
+/// Provenance records of the series listing of `request` (one per selector) answered by
+/// `source`.
+pub fn listing_records(request: &FetchRequest, source: &str) -> Vec<QueryRecord> {
+    let (_, end_s) = request.range_s();
+    request
+        .listing_selectors()
+        .into_iter()
+        .map(|(metric, selector)| QueryRecord {
+            peak_key: None,
+            metric: metric.to_string(),
+            promql: selector,
+            unit: SERIES_LISTING_UNIT.to_string(),
+            is_fallback: is_fallback_metric(metric),
+            eval_time_utc: format_utc_millis(end_s),
+            source: source.to_string(),
+        })
+        .collect()
 }
 
 /// Provenance records of planned queries answered by `source`.

@@ -107,6 +107,7 @@ pub fn load_recorded_scrapes(
         series,
         captured_source,
         queries,
+        warnings: Vec::new(),
     })
 }
 

@@ -25,6 +25,8 @@ pub use config::{
     parse_header,
 };
 pub use error::{PromError, Target};
-pub use probe::{ProbeData, SCRAPE_INTERVAL_LOOKBACK_S, probe_scrape_interval, probe_series};
+pub use probe::{
+    ProbeData, SCRAPE_INTERVAL_LOOKBACK_S, exact_selector, probe_scrape_interval, probe_series,
+};
 pub use secret::Secret;
-pub use source::{DEFAULT_MAX_PARALLEL, LiveFetched, PrometheusSource};
+pub use source::{DEFAULT_MAX_PARALLEL, PrometheusSource};

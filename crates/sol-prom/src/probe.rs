@@ -3,7 +3,7 @@
 
 use sol_core::integrate::median_interval_s;
 use sol_core::labels::Labels;
-use sol_core::scope::{Placement, escape_promql_string};
+use sol_core::scope::escape_promql_string;
 use sol_core::source::FetchRequest;
 
 use crate::client::PromClient;
@@ -28,13 +28,9 @@ pub struct ProbeData {
 /// are not sent (which labels carry them is what the probe finds out); the core applies them.
 pub fn probe_series(client: &PromClient, request: &FetchRequest) -> Result<ProbeData, PromError> {
     let matchers: Vec<String> = request
-        .metrics
-        .iter()
-        .flat_map(|metric| {
-            request
-                .scope
-                .promql_selectors(metric, &Placement::default())
-        })
+        .listing_selectors()
+        .into_iter()
+        .map(|(_, selector)| selector)
         .collect();
     let (start_s, end_s) = request.range_s();
     let before = client.requests_made();
@@ -64,8 +60,9 @@ pub fn probe_scrape_interval(
         .find_map(|series| median_interval_s(&series.samples)))
 }
 
-/// `metric{every label="value"}[120s]`, values escaped; `__name__` is the metric itself.
-fn exact_selector(metric: &str, labels: &Labels) -> String {
+/// The query [`probe_scrape_interval`] fires: `metric{every label="value"}[120s]`, values
+/// escaped; `__name__` is the metric itself.
+pub fn exact_selector(metric: &str, labels: &Labels) -> String {
     let matchers: Vec<String> = labels
         .iter()
         .filter(|(name, _)| name.as_str() != "__name__")
@@ -82,7 +79,7 @@ mod tests {
     use super::*;
     use crate::PromConfig;
     use crate::fake_server::{FakeServer, Reply};
-    use sol_core::scope::Scope;
+    use sol_core::scope::{Placement, Scope};
     use sol_core::window::{Window, WindowConfidence};
 
     /// 2026-11-28T00:00:00Z.

@@ -23,16 +23,6 @@ pub struct PrometheusSource {
     pub max_parallel: usize,
 }
 
-/// A fetch and the server's warnings about it (partial data, …), which [`Fetched`] has no field
-/// for.
-#[derive(Debug, Clone, Default)]
-pub struct LiveFetched {
-    /// The series and provenance.
-    pub fetched: Fetched,
-    /// Distinct warnings of all answers, sorted.
-    pub warnings: Vec<String>,
-}
-
 impl PrometheusSource {
     /// A source with [`DEFAULT_MAX_PARALLEL`] queries in flight.
     pub fn new(client: PromClient) -> PrometheusSource {
@@ -46,11 +36,15 @@ impl PrometheusSource {
     pub fn captured_source(&self) -> String {
         format!("prometheus:{}", self.client.base_url())
     }
+}
+
+impl MetricSource for PrometheusSource {
+    type Error = PromError;
 
     /// Fetches the raw samples of `request.metrics`: one instant query per planned query,
     /// chunks and scope spellings of one series merged, the scope applied, samples trimmed to
-    /// the request's range. Keeps the servers' warnings.
-    pub fn fetch_with_warnings(&self, request: &FetchRequest) -> Result<LiveFetched, PromError> {
+    /// the request's range. The answers' distinct warnings (partial data, …) come along, sorted.
+    fn fetch(&self, request: &FetchRequest) -> Result<Fetched, PromError> {
         let plan = raw_sample_plan(request, &request.metrics);
         let answers = map_bounded(&plan, self.max_parallel, |query| {
             self.client.raw_samples(&query.promql, query.eval_time_s)
@@ -68,24 +62,12 @@ impl PrometheusSource {
         let (start_s, end_s) = request.range_s();
         let series = trim(request.scope.select(merge(parts)), start_s, end_s);
         let captured_source = self.captured_source();
-        Ok(LiveFetched {
-            fetched: Fetched {
-                series,
-                queries: query_records(&plan, &captured_source),
-                captured_source,
-            },
+        Ok(Fetched {
+            series,
+            queries: query_records(&plan, &captured_source),
+            captured_source,
             warnings,
         })
-    }
-}
-
-impl MetricSource for PrometheusSource {
-    type Error = PromError;
-
-    /// As [`PrometheusSource::fetch_with_warnings`], without the warnings: callers that can show
-    /// them should call that instead.
-    fn fetch(&self, request: &FetchRequest) -> Result<Fetched, PromError> {
-        self.fetch_with_warnings(request).map(|live| live.fetched)
     }
 }
 
@@ -234,8 +216,7 @@ mod tests {
             margin_s: 0.0,
             placement: Placement::default(),
         };
-        let live = source.fetch_with_warnings(&request).unwrap();
-        let fetched = &live.fetched;
+        let fetched = source.fetch(&request).unwrap();
         // GPU-b is on n2: filtered out after the fetch (no placement label known yet). GPU-a:
         // the -5 s sample is outside [START, START + 7200]; the 3600 s sample is kept once.
         assert_eq!(fetched.series.len(), 1);
@@ -252,7 +233,7 @@ mod tests {
             points,
             vec![(1800.0, 0.4), (3600.0, 0.5), (5400.0, 0.6), (7200.0, 0.7)]
         );
-        assert_eq!(live.warnings, vec!["partial response".to_string()]);
+        assert_eq!(fetched.warnings, vec!["partial response".to_string()]);
         // Two requests, one per chunk, and two provenance records with their evaluation times.
         assert_eq!(source.client.requests_made(), 2);
         let requests = server.requests();

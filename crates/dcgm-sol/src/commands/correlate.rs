@@ -233,6 +233,9 @@ fn render_plan(plan: &Plan) -> String {
         "  source   {} (host/UUID scope applied to the answer)\n",
         plan.source
     ));
+    if let Some(note) = &plan.note {
+        text.push_str(&format!("  first    {note}\n"));
+    }
     for q in &plan.queries {
         text.push_str(&format!("  query    {}\n", q.promql));
     }

@@ -2,7 +2,7 @@
 //! scope, and how many series — before any data query. Reads, never writes.
 
 use anyhow::anyhow;
-use sol_core::probe::{build_report, render_probe};
+use sol_core::probe::render_probe;
 use sol_core::source::FetchRequest;
 
 use crate::cli::{GlobalArgs, ProbeArgs};
@@ -39,20 +39,15 @@ pub fn run(global: &GlobalArgs, args: &ProbeArgs) -> Result<(), AppError> {
     let scope = scope_of(&args.scope)?;
     let margin_s = MARGIN_INTERVALS * ceilings.dcgm_config().expected_scrape_interval_s;
     let request = FetchRequest::all_catalog_metrics(&scope, &window, margin_s);
-    let (series, interval_s) = source.list_series(&request)?;
-    let report = build_report(&series, &scope, args.source.max_series, interval_s);
+    let probed = source.probe(&request, args.source.max_series)?;
+    for warning in &probed.warnings {
+        tracing::warn!("{}: {warning}", source.captured_source());
+    }
     let text = if global.json {
-        sorted_json(&report).map_err(runtime)?
+        sorted_json(&probed.report).map_err(runtime)?
     } else {
-        render_probe(&report)
+        render_probe(&probed.report)
     };
     print_stdout(&text);
-    if report.over_limit && !args.source.force {
-        return Err(runtime(anyhow!(
-            "{} series in scope exceed --max-series {}: narrow the scope (--namespace, --selector, --host, --gpu-uuid) or pass --force",
-            report.series_total,
-            report.max_series
-        )));
-    }
-    Ok(())
+    CellSource::check_bound(&probed.report, args.source.force)
 }
