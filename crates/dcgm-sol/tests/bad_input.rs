@@ -401,6 +401,94 @@ fn unusable_window_and_scope_flags_are_input_errors() {
 }
 
 #[test]
+fn unusable_live_source_flags_are_input_errors_before_any_request() {
+    // Nothing listens on these hosts: each case must be refused before a request is sent.
+    let cases: [(&[&str], &[&str]); 7] = [
+        (&["--prometheus", "ftp://x"], &["ftp://x", "http"]),
+        (
+            &["--prometheus", "http://h/api/v1"],
+            &["drop the trailing /api/v1"],
+        ),
+        (
+            &["--prometheus", "http://h", "--basic-auth-user", "u"],
+            &[
+                "--basic-auth-password-file",
+                "$PROMETHEUS_BASIC_AUTH_PASSWORD",
+            ],
+        ),
+        (
+            &["--prometheus", "http://h", "--timeout-s", "0"],
+            &["--timeout-s"],
+        ),
+        (
+            &["--prometheus", "http://h", "--header", "bad"],
+            &["--header", "Name: value"],
+        ),
+        (
+            &[
+                "--prometheus",
+                "http://h",
+                "--bearer-token-file",
+                "/no/such/token",
+            ],
+            &["/no/such/token"],
+        ),
+        (
+            &["--prometheus", "http://h", "--scrapes", "x.prom"],
+            &["--scrapes", "Usage"],
+        ),
+    ];
+    for (flags, needles) in cases {
+        let scratch = Scratch::with_example();
+        let output = correlate(&scratch, CELL, flags);
+        assert_refused(&output, 2, needles, &[&cell(&scratch)]);
+    }
+}
+
+#[test]
+fn credentials_in_the_url_are_refused_without_echoing_them() {
+    let scratch = Scratch::with_example();
+    let output = correlate(
+        &scratch,
+        CELL,
+        &["--prometheus", "http://reader:hunter2@prom:9090"],
+    );
+    assert_refused(
+        &output,
+        2,
+        &["http://***@prom:9090", "basic-auth"],
+        &[&cell(&scratch)],
+    );
+    let all = format!(
+        "{}{}",
+        String::from_utf8_lossy(&output.stdout),
+        String::from_utf8_lossy(&output.stderr)
+    );
+    assert!(!all.contains("hunter2"), "the password leaked: {all}");
+}
+
+#[test]
+fn a_cells_recording_beats_an_ambient_prometheus_url() {
+    // $PROMETHEUS_URL points at a port nothing listens on: using it would fail the run.
+    let scratch = Scratch::with_example();
+    let output = scratch
+        .cmd(&["correlate", "--campaign", CAMPAIGN, "--cell-id", CELL])
+        .env("PROMETHEUS_URL", "http://127.0.0.1:1")
+        .output()
+        .unwrap();
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    let result = scratch.read_json(&cell(&scratch).join("dcgm_correlation.json"));
+    assert_eq!(
+        result["captured_sources"][0],
+        "recorded_scrapes:cells/c008/dcgm-scrapes.prom"
+    );
+}
+
+#[test]
 fn missing_scrapes_file_names_it() {
     let scratch = Scratch::with_example();
     let missing = scratch.path().join("no-such.prom");

@@ -2,9 +2,11 @@
 //! the live source (a later issue) hands the body text here. Values arrive as strings
 //! (`"0.929260"`, `"NaN"`, `"+Inf"`) and timestamps as float epoch seconds.
 
+use std::borrow::Cow;
 use std::collections::BTreeMap;
 
 use serde::Deserialize;
+use serde_json::value::RawValue;
 
 use crate::series::{RawSeries, Sample};
 
@@ -31,55 +33,70 @@ pub enum PromApiError {
     BadValue(String),
 }
 
+// Plain structs, no internally tagged enums: serde buffers a tagged enum's whole content before
+// choosing the variant, which doubled the parse time of large matrices. `result` is kept as raw
+// text until `resultType` says what it holds; sample values borrow from the body.
 #[derive(Deserialize)]
-#[serde(tag = "status", rename_all = "lowercase")]
-enum Envelope {
-    Success {
-        data: Data,
-        #[serde(default)]
-        warnings: Vec<String>,
-    },
-    Error {
-        #[serde(rename = "errorType", default)]
-        error_type: String,
-        #[serde(default)]
-        error: String,
-    },
+struct Envelope<'a> {
+    status: Cow<'a, str>,
+    #[serde(borrow, default)]
+    data: Option<Data<'a>>,
+    #[serde(rename = "errorType", default)]
+    error_type: String,
+    #[serde(default)]
+    error: String,
+    #[serde(default)]
+    warnings: Vec<String>,
 }
 
 #[derive(Deserialize)]
-#[serde(tag = "resultType", content = "result", rename_all = "lowercase")]
-enum Data {
-    Vector(Vec<InstantSeries>),
-    Matrix(Vec<RangeSeries>),
-    Scalar(serde::de::IgnoredAny),
-    String(serde::de::IgnoredAny),
+struct Data<'a> {
+    #[serde(rename = "resultType")]
+    result_type: Cow<'a, str>,
+    #[serde(borrow)]
+    result: &'a RawValue,
 }
 
+/// One sample as the API writes it: `[<epoch s>, "<value>"]`.
+type Point<'a> = (f64, Cow<'a, str>);
+
 #[derive(Deserialize)]
-struct InstantSeries {
+struct InstantSeries<'a> {
     metric: BTreeMap<String, String>,
-    value: (f64, String),
+    #[serde(borrow)]
+    value: Point<'a>,
 }
 
 #[derive(Deserialize)]
-struct RangeSeries {
+struct RangeSeries<'a> {
     metric: BTreeMap<String, String>,
-    values: Vec<(f64, String)>,
+    #[serde(borrow)]
+    values: Vec<Point<'a>>,
+}
+
+/// What a successful response's result held.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ResultKind {
+    /// One sample per series (an instant vector).
+    Vector,
+    /// Raw samples per series (a range selector).
+    Matrix,
 }
 
 /// Series of a successful response, and the server's warnings.
 #[derive(Debug, Clone, PartialEq)]
 pub struct ApiSeries {
+    /// Vector or matrix.
+    pub kind: ResultKind,
     /// One per result entry; `__name__` moved into `metric` (empty when the server dropped it).
     pub series: Vec<RawSeries>,
     /// `warnings` of the response (partial data, …).
     pub warnings: Vec<String>,
 }
 
-fn to_series(
+fn to_series<'a>(
     mut labels: BTreeMap<String, String>,
-    points: Vec<(f64, String)>,
+    points: impl IntoIterator<Item = Point<'a>>,
 ) -> Result<RawSeries, PromApiError> {
     let metric = labels.remove("__name__").unwrap_or_default();
     let samples = points
@@ -87,7 +104,7 @@ fn to_series(
         .map(|(t_s, text)| {
             text.parse::<f64>()
                 .map(|value| Sample { t_s, value })
-                .map_err(|_| PromApiError::BadValue(text))
+                .map_err(|_| PromApiError::BadValue(text.into_owned()))
         })
         .collect::<Result<Vec<_>, _>>()?;
     Ok(RawSeries {
@@ -97,29 +114,55 @@ fn to_series(
     })
 }
 
+fn shape(error: serde_json::Error) -> PromApiError {
+    PromApiError::Shape(error.to_string())
+}
+
 /// Parses a response body.
 pub fn parse_response(body: &str) -> Result<ApiSeries, PromApiError> {
-    let envelope: Envelope =
-        serde_json::from_str(body).map_err(|e| PromApiError::Shape(e.to_string()))?;
-    let (data, warnings) = match envelope {
-        Envelope::Success { data, warnings } => (data, warnings),
-        Envelope::Error { error_type, error } => {
-            return Err(PromApiError::Server { error_type, error });
+    let envelope: Envelope = serde_json::from_str(body).map_err(shape)?;
+    match envelope.status.as_ref() {
+        "success" => {}
+        "error" => {
+            return Err(PromApiError::Server {
+                error_type: envelope.error_type,
+                error: envelope.error,
+            });
         }
+        other => {
+            return Err(PromApiError::Shape(format!(
+                "unknown status `{other}` (expected success or error)"
+            )));
+        }
+    }
+    let data = envelope
+        .data
+        .ok_or_else(|| PromApiError::Shape("a success without `data`".into()))?;
+    let result = data.result.get();
+    let (kind, series) = match data.result_type.as_ref() {
+        "vector" => (
+            ResultKind::Vector,
+            serde_json::from_str::<Vec<InstantSeries>>(result)
+                .map_err(shape)?
+                .into_iter()
+                .map(|e| to_series(e.metric, [e.value]))
+                .collect::<Result<_, _>>()?,
+        ),
+        "matrix" => (
+            ResultKind::Matrix,
+            serde_json::from_str::<Vec<RangeSeries>>(result)
+                .map_err(shape)?
+                .into_iter()
+                .map(|e| to_series(e.metric, e.values))
+                .collect::<Result<_, _>>()?,
+        ),
+        other => return Err(PromApiError::NotSeries(other.to_string())),
     };
-    let series = match data {
-        Data::Vector(entries) => entries
-            .into_iter()
-            .map(|e| to_series(e.metric, vec![e.value]))
-            .collect::<Result<_, _>>()?,
-        Data::Matrix(entries) => entries
-            .into_iter()
-            .map(|e| to_series(e.metric, e.values))
-            .collect::<Result<_, _>>()?,
-        Data::Scalar(_) => return Err(PromApiError::NotSeries("scalar".into())),
-        Data::String(_) => return Err(PromApiError::NotSeries("string".into())),
-    };
-    Ok(ApiSeries { series, warnings })
+    Ok(ApiSeries {
+        kind,
+        series,
+        warnings: envelope.warnings,
+    })
 }
 
 #[cfg(test)]
@@ -133,6 +176,7 @@ mod tests {
             "../../../testdata/shared-fixtures/dcgm-exporter/h100-prometheus-query-excerpt.json"
         );
         let parsed = parse_response(text).unwrap();
+        assert_eq!(parsed.kind, ResultKind::Vector);
         assert_eq!(parsed.series.len(), 8);
         assert!(
             parsed
@@ -165,11 +209,20 @@ mod tests {
 
     #[test]
     fn matrix_errors_and_special_values() {
-        let body = r#"{"status":"success","data":{"resultType":"matrix","result":[{"metric":{"__name__":"M","gpu":"0"},"values":[[10,"NaN"],[20,"+Inf"],[30,"0.5"]]}]},"warnings":["partial"]}"#;
+        // The last value is written with a JSON escape ("0\u002e25" is "0.25"): it cannot be
+        // borrowed from the body and must still parse.
+        let body = r#"{"status":"success","data":{"resultType":"matrix","result":[{"metric":{"__name__":"M","gpu":"0"},"values":[[10,"NaN"],[20,"+Inf"],[30,"0.5"],[40,"0\u002e25"]]}]},"warnings":["partial"]}"#;
         let parsed = parse_response(body).unwrap();
+        assert_eq!(parsed.kind, ResultKind::Matrix);
         assert_eq!(parsed.warnings, vec!["partial".to_string()]);
         let values: Vec<f64> = parsed.series[0].samples.iter().map(|s| s.value).collect();
         assert!(values[0].is_nan() && values[1].is_infinite() && values[2] == 0.5);
+        assert_eq!(values[3], 0.25);
+        let unknown = r#"{"status":"pending"}"#;
+        assert!(matches!(
+            parse_response(unknown),
+            Err(PromApiError::Shape(_))
+        ));
         let error = r#"{"status":"error","errorType":"bad_data","error":"parse error"}"#;
         assert_eq!(
             parse_response(error),

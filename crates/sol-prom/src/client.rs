@@ -9,7 +9,7 @@ use std::time::Duration;
 use serde::Deserialize;
 use serde::de::DeserializeOwned;
 use sol_core::labels::Labels;
-use sol_core::promapi::{self, ApiSeries, PromApiError};
+use sol_core::promapi::{self, ApiSeries, PromApiError, ResultKind};
 
 use crate::config::{Auth, BaseUrl, MAX_BACKOFF, PromConfig, mask_credentials};
 use crate::error::{PromError, Target, excerpt};
@@ -131,18 +131,6 @@ struct BuildInfo {
     version: Option<String>,
 }
 
-/// Just the result type of a query answer (the samples are skipped, not decoded).
-#[derive(Deserialize)]
-struct ResultType {
-    data: ResultTypeData,
-}
-
-#[derive(Deserialize)]
-struct ResultTypeData {
-    #[serde(rename = "resultType")]
-    result_type: String,
-}
-
 impl PromClient {
     /// Validates the configuration (URL, headers, CA file) and builds the client.
     pub fn new(config: &PromConfig) -> Result<PromClient, PromError> {
@@ -199,15 +187,12 @@ impl PromClient {
     pub fn raw_samples(&self, promql: &str, time_s: f64) -> Result<ApiSeries, PromError> {
         let (target, body) = self.query_body(promql, time_s)?;
         let parsed = self.parse_series(&target, &body)?;
-        let result_type = serde_json::from_str::<ResultType>(&body)
-            .map(|r| r.data.result_type)
-            .unwrap_or_default();
-        if result_type != "matrix" {
+        if parsed.kind != ResultKind::Matrix {
             return Err(PromError::UnusableAnswer {
                 target,
-                reason: format!(
-                    "expected a matrix of raw samples (a range selector), got result type `{result_type}`"
-                ),
+                reason:
+                    "expected a matrix of raw samples (a range selector), got an instant vector"
+                        .to_string(),
             });
         }
         Ok(parsed)
@@ -321,7 +306,11 @@ impl PromClient {
             .with_config()
             .limit(MAX_BODY_BYTES)
             .read_to_vec()
-            .map(|bytes| String::from_utf8_lossy(&bytes).into_owned());
+            // Valid UTF-8 (every API answer) is taken as is, without a copy.
+            .map(|bytes| {
+                String::from_utf8(bytes)
+                    .unwrap_or_else(|e| String::from_utf8_lossy(e.as_bytes()).into_owned())
+            });
         if (200..300).contains(&status) {
             return read.map_err(Failure::Transport);
         }
@@ -930,7 +919,7 @@ mod tests {
             .raw_samples("up", 1.0)
             .unwrap_err();
         assert!(
-            error.to_string().contains("got result type `vector`"),
+            error.to_string().contains("got an instant vector"),
             "{error}"
         );
     }

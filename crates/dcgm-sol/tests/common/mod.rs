@@ -72,6 +72,9 @@ impl Scratch {
         let mut cmd = Command::cargo_bin("dcgm-sol").unwrap();
         cmd.env_remove("SOL_CEILINGS_YAML")
             .env_remove("SOL_CAMPAIGNS_DIR")
+            .env_remove("PROMETHEUS_URL")
+            .env_remove("PROMETHEUS_BEARER_TOKEN")
+            .env_remove("PROMETHEUS_BASIC_AUTH_PASSWORD")
             .env("TZ", "UTC");
         cmd.arg("--campaigns-dir").arg(self.path()).args(args);
         cmd
