@@ -3,6 +3,7 @@
 //! runs of the `dcgm-sol` binary with their comparisons ([`run`]).
 
 pub mod http;
+pub mod proxy;
 pub mod run;
 pub mod scenario;
 pub mod server;
