@@ -470,7 +470,7 @@ fn a_slow_server_times_out_with_exit_1_within_seconds() {
         1,
         &[
             &format!("{}/api/v1/series", proxy.url()),
-            "no complete answer within 0.5 s after 4 attempt(s)",
+            "timed out: no complete answer within 0.5 s after 4 attempt(s)",
             "raise the timeout",
         ],
     );

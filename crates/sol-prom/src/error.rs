@@ -55,7 +55,7 @@ pub enum PromError {
     },
     /// No complete answer within the timeout.
     #[error(
-        "{target}: no complete answer within {timeout_s} s after {attempts} attempt(s); the server is slow or overloaded: raise the timeout or query a shorter window"
+        "{target}: timed out: no complete answer within {timeout_s} s after {attempts} attempt(s); the server is slow or overloaded: raise the timeout or query a shorter window"
     )]
     Timeout {
         /// The request.
