@@ -11,7 +11,7 @@ use sol_core::correlation::{
 };
 use sol_core::frozen::{FrozenExtension, FrozenSnapshot};
 use sol_core::measure::Measurement;
-use sol_core::source::{FetchRequest, query_records, raw_sample_plan};
+use sol_core::source::{FetchRequest, MARGIN_INTERVALS, query_records, raw_sample_plan};
 use sol_core::window::Window;
 use sol_io::{CampaignDir, CellDir, OUTPUT_CORRELATION, OUTPUT_FROZEN, read_text, write_atomic};
 
@@ -20,9 +20,6 @@ use crate::exit::{AppError, input, runtime};
 use crate::inputs::{atlas_context, cell_window_and_context, display_path, kernels_of, scope_of};
 use crate::output::sorted_json;
 use crate::sources::CellSource;
-
-/// Seconds fetched beyond each window edge, in scrape intervals (covers the edge samples).
-pub const MARGIN_INTERVALS: f64 = 3.0;
 
 fn eval_error(error: EvalError) -> AppError {
     match error {
@@ -115,6 +112,7 @@ pub fn correlate_cell(
     let source = CellSource::for_cell(&args.source, campaign, &cell)?;
     let margin_s = MARGIN_INTERVALS * ceilings.dcgm_config().expected_scrape_interval_s;
     let request = FetchRequest::all_catalog_metrics(&scope, &window, margin_s);
+    request.check_range().map_err(input)?;
     let expected = args
         .n_gpus
         .map(|n| (n, "--n-gpus".to_string()))

@@ -6,20 +6,21 @@ use std::time::Duration;
 
 use anyhow::anyhow;
 use sol_core::correlation::QueryRecord;
-use sol_core::integrate::median_interval_s;
-use sol_core::labels::Labels;
+use sol_core::labels::{GpuKey, Labels};
 use sol_core::probe::{ProbeReport, build_report};
-use sol_core::source::{FetchRequest, Fetched, MetricSource, listing_records, query_records};
+use sol_core::source::{
+    FetchRequest, Fetched, MetricSource, PlannedQuery, listing_records, query_records,
+    typical_interval_s,
+};
 use sol_io::{CampaignDir, CellDir, RecordedScrapes};
 use sol_prom::{
-    Auth, PromClient, PromConfig, PromError, PrometheusSource, Secret, exact_selector,
-    parse_header, probe_scrape_interval, probe_series,
+    Auth, PromClient, PromConfig, PromError, PrometheusSource, Secret, interval_lookback_s,
+    interval_selector, parse_header, probe_scrape_interval, probe_series,
 };
 
 use crate::cli::SourceArgs;
 use crate::exit::{AppError, input, runtime};
 use crate::inputs::display_path;
-use crate::pipeline::MARGIN_INTERVALS;
 
 /// Environment variable naming the API when no flag does.
 const URL_VARIABLE: &str = "PROMETHEUS_URL";
@@ -27,6 +28,9 @@ const URL_VARIABLE: &str = "PROMETHEUS_URL";
 const TOKEN_VARIABLE: &str = "PROMETHEUS_BEARER_TOKEN";
 /// Environment variable holding the basic-auth password when no file is given.
 const PASSWORD_VARIABLE: &str = "PROMETHEUS_BASIC_AUTH_PASSWORD";
+
+/// Longest `--timeout-s` accepted: a day (a larger one is a typo, and retries multiply it).
+const MAX_TIMEOUT: Duration = Duration::from_secs(86_400);
 
 /// The source of one cell.
 pub enum CellSource {
@@ -158,27 +162,26 @@ impl LiveSource {
         let captured = self.source.captured_source();
         let listed = probe_series(client, request).map_err(prom_error)?;
         let mut queries = listing_records(request, &captured);
-        // One series of the scope shows the scrape interval (host/UUID items apply here).
-        let sampled = listed.series.iter().find_map(|labels| {
-            let metric = labels.get("__name__")?;
-            let in_catalog = request.metrics.contains(&metric.as_str());
-            (in_catalog && request.scope.matches_placement(labels)).then_some((metric, labels))
-        });
+        // A series of the scope shows the scrape interval (host/UUID items apply here); one of
+        // another GPU is tried when it has too few samples (an exporter restarted near the end).
         let (_, end_s) = request.range_s();
-        let interval_s = match sampled {
-            Some((metric, labels)) => {
-                queries.extend(query_records(
-                    &[sol_core::source::PlannedQuery {
-                        metric: metric.clone(),
-                        promql: exact_selector(metric, labels),
-                        eval_time_s: end_s,
-                    }],
-                    &captured,
-                ));
-                probe_scrape_interval(client, metric, labels, end_s).map_err(prom_error)?
+        let lookback_s = interval_lookback_s(request.range_s());
+        let mut interval_s = None;
+        for (metric, labels) in interval_candidates(&listed.series, request) {
+            queries.extend(query_records(
+                &[PlannedQuery {
+                    metric: metric.to_string(),
+                    promql: interval_selector(metric, labels, lookback_s),
+                    eval_time_s: end_s,
+                }],
+                &captured,
+            ));
+            interval_s = probe_scrape_interval(client, metric, labels, end_s, lookback_s)
+                .map_err(prom_error)?;
+            if interval_s.is_some() {
+                break;
             }
-            None => None,
-        };
+        }
         Ok(Probed {
             report: build_report(&listed.series, request.scope, max_series, interval_s),
             queries,
@@ -199,16 +202,13 @@ impl LiveSource {
         }
         let data_scope = report.data_scope(request.scope);
         // The margin must reach the sample covering each window edge at the interval seen.
-        let margin_s = report.scrape_interval_s.map_or(request.margin_s, |i| {
-            request.margin_s.max(MARGIN_INTERVALS * i)
-        });
         let data_request = FetchRequest {
             metrics: report.metrics_present(),
             scope: &data_scope,
-            window: request.window,
-            margin_s,
             placement: report.placement(),
+            ..request.widened_to_interval(report.scrape_interval_s)
         };
+        data_request.check_range().map_err(runtime)?;
         let mut fetched = self.source.fetch(&data_request).map_err(prom_error)?;
         fetched.series = request.scope.select(fetched.series);
         fetched.queries = probed.queries.into_iter().chain(fetched.queries).collect();
@@ -223,15 +223,38 @@ impl LiveSource {
     }
 }
 
-/// Label sets with `__name__` of fetched series, and the median of their median sample
-/// spacings.
+/// Most series whose scrape interval the probe reads before giving up.
+const INTERVAL_CANDIDATES: usize = 3;
+
+/// In-scope catalog series of distinct GPUs, as `(metric, labels)`: whose interval to read.
+fn interval_candidates<'a>(
+    listed: &'a [Labels],
+    request: &FetchRequest,
+) -> Vec<(&'a str, &'a Labels)> {
+    let mut gpus_seen = Vec::new();
+    let mut candidates = Vec::new();
+    for labels in listed {
+        let Some(metric) = labels.get("__name__") else {
+            continue;
+        };
+        let gpu = GpuKey::from_labels(labels).map(|k| k.identity());
+        if request.metrics.contains(&metric.as_str())
+            && request.scope.matches_placement(labels)
+            && !gpus_seen.contains(&gpu)
+        {
+            gpus_seen.push(gpu);
+            candidates.push((metric.as_str(), labels));
+        }
+        if candidates.len() == INTERVAL_CANDIDATES {
+            break;
+        }
+    }
+    candidates
+}
+
+/// Label sets with `__name__` of fetched series, and their typical scrape interval.
 fn listing_of(series: Vec<sol_core::series::RawSeries>) -> (Vec<Labels>, Option<f64>) {
-    let mut spacings: Vec<f64> = series
-        .iter()
-        .filter_map(|s| median_interval_s(&s.samples))
-        .collect();
-    spacings.sort_by(f64::total_cmp);
-    let interval_s = spacings.get(spacings.len() / 2).copied();
+    let interval_s = typical_interval_s(&series);
     let listed = series
         .into_iter()
         .map(|s| {
@@ -260,14 +283,17 @@ fn env_text(name: &str) -> Option<String> {
 
 /// The live source the flags configure. Nothing is sent: a dry run builds it too.
 fn live(args: &SourceArgs, url: &str) -> Result<CellSource, AppError> {
-    if !(args.timeout_s.is_finite() && args.timeout_s > 0.0) {
-        return Err(input(anyhow!(
-            "--timeout-s {}: give a positive number of seconds",
-            args.timeout_s
-        )));
-    }
     let mut config = PromConfig::new(url);
-    config.timeout = Duration::from_secs_f64(args.timeout_s);
+    config.timeout = Duration::try_from_secs_f64(args.timeout_s)
+        .ok()
+        .filter(|t| !t.is_zero() && *t <= MAX_TIMEOUT)
+        .ok_or_else(|| {
+            input(anyhow!(
+                "--timeout-s {}: give a number of seconds above 0 and at most {}",
+                args.timeout_s,
+                MAX_TIMEOUT.as_secs()
+            ))
+        })?;
     config.auth = auth(args)?;
     config.headers = args
         .headers

@@ -378,7 +378,7 @@ fn start_without_end_is_a_usage_error() {
 
 #[test]
 fn unusable_window_and_scope_flags_are_input_errors() {
-    let cases: [(&[&str], &str); 5] = [
+    let cases: [(&[&str], &str); 6] = [
         (&["--n-gpus", "0"], "--n-gpus"),
         (&["--start", "yesterday", "--end", "today"], "--start"),
         (
@@ -391,6 +391,16 @@ fn unusable_window_and_scope_flags_are_input_errors() {
             "is not after --start",
         ),
         (&["--selector", "bad"], "--selector"),
+        // 25 years would plan ~220 000 one-hour queries per metric.
+        (
+            &[
+                "--start",
+                "2001-01-01T00:00:00Z",
+                "--end",
+                "2026-11-20T14:00:00Z",
+            ],
+            "longer than the 7-day limit",
+        ),
         (&["--tensor-peak", "nope_pflops"], "nope_pflops"),
     ];
     for (flags, needle) in cases {
@@ -403,7 +413,7 @@ fn unusable_window_and_scope_flags_are_input_errors() {
 #[test]
 fn unusable_live_source_flags_are_input_errors_before_any_request() {
     // Nothing listens on these hosts: each case must be refused before a request is sent.
-    let cases: [(&[&str], &[&str]); 7] = [
+    let cases: [(&[&str], &[&str]); 9] = [
         (&["--prometheus", "ftp://x"], &["ftp://x", "http"]),
         (
             &["--prometheus", "http://h/api/v1"],
@@ -418,6 +428,14 @@ fn unusable_live_source_flags_are_input_errors_before_any_request() {
         ),
         (
             &["--prometheus", "http://h", "--timeout-s", "0"],
+            &["--timeout-s"],
+        ),
+        (
+            &["--prometheus", "http://h", "--timeout-s", "1e20"],
+            &["at most 86400"],
+        ),
+        (
+            &["--prometheus", "http://h", "--timeout-s", "NaN"],
             &["--timeout-s"],
         ),
         (

@@ -218,6 +218,54 @@ fn two_hosts() -> Case {
     case(scenario, &["--n-gpus", "16"])
 }
 
+/// Two hosts as Prometheus stores scraped series: every series also carries the target labels
+/// `instance` (the exporter's address) and `job`, so a host is named by two labels at once.
+fn two_hosts_with_target_labels() -> Scenario {
+    let mut scenario = Scenario::default();
+    for gpu in two_hosts_gpus() {
+        let instance = if gpu.host == HOST_A {
+            "10.0.0.5:9400"
+        } else {
+            "10.0.0.6:9400"
+        };
+        scenario.exporter(PROF_LEGACY, gpu.load, |_| {
+            Some(with(
+                &gpu.labels(Exporter::Legacy),
+                &[("instance", instance), ("job", "dcgm-exporter")],
+            ))
+        });
+    }
+    scenario
+}
+
+/// `--host` names a `Hostname` value; the series carry `instance` too.
+fn one_host_of_two_by_hostname() -> Case {
+    case(
+        two_hosts_with_target_labels(),
+        &["--n-gpus", "8", "--host", HOST_A],
+    )
+}
+
+fn check_one_host_of_two(result: &Value) {
+    // Host A's GPUs only, g = 0..7 (mean g 3.5): HBM 45.5 + 3.5 = 49; tensor 31.5 + 0.9 × 3.5 =
+    // 34.65; NVLink 20 + 2 × 3.5 = 27; PCIe 7.5 + 3.5 = 11. Energy 180 × Σ(433 + 10 g) =
+    // 180 × (8 × 433 + 10 × 28) = 180 × 3744 = 673 920 J.
+    check_workload(
+        result,
+        &Workload {
+            n_gpus: 8,
+            seen: 8,
+            hbm_pct: 49.0,
+            tensor_pct: 34.65,
+            nvlink_pct: 27.0,
+            pcie_pct: 11.0,
+            energy_j: 673_920.0,
+        },
+    );
+    check_scraped_throughout(result, &two_hosts_gpus()[..8]);
+    assert_eq!(result["nodes"], serde_json::json!([HOST_A]));
+}
+
 fn check_two_hosts(result: &Value) {
     // Means over g = 0..15 (mean g 7.5): HBM 45.5 + 7.5 = 53; tensor 31.5 + 0.9 × 7.5 = 38.25;
     // NVLink 20 + 15 = 35; PCIe 7.5 + 7.5 = 15. Energy 180 × Σ(433 + 10 g) = 180 × (16 × 433 +
@@ -804,6 +852,7 @@ macro_rules! scenario_tests {
 
 scenario_tests! {
     two_hosts_with_the_same_gpu_indexes: two_hosts(), check_two_hosts;
+    one_host_of_two_by_hostname_beside_instance: one_host_of_two_by_hostname(), check_one_host_of_two;
     one_host_legacy_names: one_host(PROF_LEGACY, Exporter::Legacy), check_one_host;
     pod_labels_appear_mid_window: pod_split(), check_pod_split;
     pod_labels_appear_mid_window_scoped_by_namespace: pod_split_in_namespace(), check_pod_split_in_namespace;

@@ -81,9 +81,11 @@ pub struct ProbeReport {
     pub gpus: usize,
     /// Median sample spacing of one series, when measured.
     pub scrape_interval_s: Option<f64>,
-    /// UUIDs of the GPUs in scope, when there are series in scope and every one carries a UUID
-    /// (else `None`).
+    /// UUIDs of the GPUs in scope under the placement's UUID label, when there are series in
+    /// scope and every one carries that label (else `None`).
     pub gpu_uuids: Option<Vec<String>>,
+    /// The labels a data query may filter hosts and UUIDs on.
+    pub placement: Placement,
     /// Warnings for the user (no host label, workload labels missing, …).
     pub notes: Vec<String>,
 }
@@ -98,10 +100,7 @@ impl ProbeReport {
 
     /// The labels a query may filter hosts and UUIDs on.
     pub fn placement(&self) -> Placement {
-        Placement {
-            host_label: self.labels.host_label.clone(),
-            uuid_label: self.labels.uuid_label.clone(),
-        }
+        self.placement.clone()
     }
 
     /// The scope the data query uses. A workload scope (namespace, selector) is replaced by
@@ -199,10 +198,14 @@ pub fn build_report(
         .map(str::to_string)
         .collect();
     let gpus: BTreeSet<_> = all.iter().filter_map(|l| identity(l)).collect();
-    let uuids: Option<BTreeSet<String>> = all
-        .iter()
-        .map(|l| first_label(l, &UUID_LABELS).map(str::to_string))
-        .collect();
+    let placement = Placement {
+        host_label: filter_label(&all, &HOST_LABELS, &scope.hosts),
+        uuid_label: filter_label(&all, &UUID_LABELS, &scope.gpu_uuids),
+    };
+    let uuids: Option<BTreeSet<String>> = placement
+        .uuid_label
+        .as_ref()
+        .map(|label| all.iter().filter_map(|l| l.get(label).cloned()).collect());
     let mut notes = Vec::new();
     if all.is_empty() {
         notes.push("no DCGM series in scope: check the URL, the window, and the scope flags (--namespace matches namespace or exported_namespace)".to_string());
@@ -232,14 +235,33 @@ pub fn build_report(
         gpu_uuids: uuids
             .filter(|u| !u.is_empty())
             .map(|u| u.into_iter().collect()),
+        placement,
         notes,
     }
 }
 
-/// The label most series use among `candidates`.
+/// The first of `candidates` (in their order of preference) that every series carries,
+/// non-empty, with a value in `wanted` when any are wanted: the one label a server-side filter
+/// can use without losing a series. `None` when no label qualifies.
+fn filter_label(series: &[&Labels], candidates: &[&str], wanted: &[String]) -> Option<String> {
+    candidates
+        .iter()
+        .find(|name| {
+            !series.is_empty()
+                && series.iter().all(|l| {
+                    l.get(**name)
+                        .is_some_and(|v| !v.is_empty() && (wanted.is_empty() || wanted.contains(v)))
+                })
+        })
+        .map(|name| name.to_string())
+}
+
+/// The label most series use among `candidates`; ties go to the earlier candidate (scraped
+/// series carry both `Hostname` and `instance`).
 fn dominant_label(series: &[&Labels], candidates: &[&str]) -> Option<String> {
     candidates
         .iter()
+        .rev()
         .map(|name| {
             (
                 series
@@ -456,6 +478,70 @@ mod tests {
             ..Scope::default()
         };
         assert_eq!(report.data_scope(&placed), placed);
+    }
+
+    #[test]
+    fn server_side_filters_use_the_label_every_series_matches_on() {
+        // Scraped series carry both Hostname and instance (as in the real H100 query fixture):
+        // a tie in use. The host asked for is a Hostname value, so the filter must be on
+        // Hostname — on instance it would match nothing.
+        let listed = vec![
+            series(
+                "DCGM_FI_PROF_DRAM_ACTIVE",
+                &[
+                    ("UUID", "GPU-a"),
+                    ("Hostname", "n1"),
+                    ("instance", "10.0.0.5:9400"),
+                ],
+            ),
+            series(
+                "DCGM_FI_PROF_DRAM_ACTIVE",
+                &[
+                    ("UUID", "GPU-b"),
+                    ("Hostname", "n1"),
+                    ("instance", "10.0.0.5:9400"),
+                ],
+            ),
+        ];
+        let scope = Scope {
+            hosts: vec!["n1".into()],
+            ..Scope::default()
+        };
+        let report = build_report(&listed, &scope, DEFAULT_MAX_SERIES, None);
+        assert_eq!(report.placement().host_label.as_deref(), Some("Hostname"));
+        assert_eq!(report.labels.host_label.as_deref(), Some("Hostname"));
+        let selectors = scope.promql_selectors("DCGM_FI_PROF_DRAM_ACTIVE", &report.placement());
+        assert_eq!(
+            selectors,
+            vec![r#"DCGM_FI_PROF_DRAM_ACTIVE{Hostname=~"n1"}"#.to_string()]
+        );
+        // Asked by instance, the filter moves to instance.
+        let by_instance = Scope {
+            hosts: vec!["10.0.0.5:9400".into()],
+            ..Scope::default()
+        };
+        let report = build_report(&listed, &by_instance, DEFAULT_MAX_SERIES, None);
+        assert_eq!(report.placement().host_label.as_deref(), Some("instance"));
+        // UUIDs under two spellings: no single label holds them all, so no UUID filter and no
+        // UUID list (the namespace scope is then queried as given).
+        let mixed = vec![
+            series(
+                "DCGM_FI_PROF_DRAM_ACTIVE",
+                &[("UUID", "GPU-a"), ("namespace", "inf")],
+            ),
+            series(
+                "DCGM_FI_PROF_DRAM_ACTIVE",
+                &[("gpu_uuid", "GPU-b"), ("namespace", "inf")],
+            ),
+        ];
+        let workload = Scope {
+            namespace: Some("inf".into()),
+            ..Scope::default()
+        };
+        let report = build_report(&mixed, &workload, DEFAULT_MAX_SERIES, None);
+        assert_eq!(report.placement().uuid_label, None);
+        assert_eq!(report.gpu_uuids, None);
+        assert_eq!(report.data_scope(&workload), workload);
     }
 
     #[test]

@@ -183,6 +183,9 @@ pub fn escape_promql_string(value: &str) -> String {
     out
 }
 
+/// Most values one `=~` matcher lists: 64 GPU UUIDs make ~3 KB of PromQL.
+pub const VALUES_PER_MATCHER: usize = 64;
+
 /// Which labels of the data carry the host and the GPU UUID, once a probe has looked: host and
 /// UUID scope items then filter on the server instead of after the fetch.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
@@ -319,11 +322,19 @@ impl Scope {
                     .join("|"),
             )
         };
+        // Long value lists are split over several selectors (their union is the same set):
+        // servers cap the query length (VictoriaMetrics: 16 KiB by default).
+        let in_groups = |label: &str, values: &[String]| -> Vec<String> {
+            values
+                .chunks(VALUES_PER_MATCHER)
+                .map(|group| format!("{label}=~\"{}\"", any_of(group)))
+                .collect()
+        };
         if let (Some(label), false) = (&placement.host_label, self.hosts.is_empty()) {
-            branch(vec![format!("{label}=~\"{}\"", any_of(&self.hosts))]);
+            branch(in_groups(label, &self.hosts));
         }
         if let (Some(label), false) = (&placement.uuid_label, self.gpu_uuids.is_empty()) {
-            branch(vec![format!("{label}=~\"{}\"", any_of(&self.gpu_uuids))]);
+            branch(in_groups(label, &self.gpu_uuids));
         }
         alternatives
             .into_iter()
@@ -433,6 +444,37 @@ mod tests {
             placed.promql_selectors("M", &found),
             vec![r#"M{hostname=~"n1\\.example",UUID=~"GPU\\-a"}"#.to_string()]
         );
+    }
+
+    #[test]
+    fn long_uuid_lists_are_split_over_selectors() {
+        // 130 UUIDs = 64 + 64 + 2: three selectors whose union is the list, each query short.
+        let uuids: Vec<String> = (0..130).map(|i| format!("GPU-{i:036}")).collect();
+        let scope = Scope {
+            gpu_uuids: uuids.clone(),
+            ..Scope::default()
+        };
+        let placement = Placement {
+            host_label: None,
+            uuid_label: Some("UUID".into()),
+        };
+        let selectors = scope.promql_selectors("M", &placement);
+        assert_eq!(selectors.len(), 3);
+        assert!(selectors.iter().all(|s| s.len() < 16 * 1024));
+        // Every UUID appears in exactly one selector (escaped `-` as `\\-` in PromQL text).
+        for uuid in &uuids {
+            let needle = uuid.replace('-', "\\\\-");
+            let holders = selectors
+                .iter()
+                .filter(|s| {
+                    s.contains(&format!("\"{needle}|"))
+                        || s.contains(&format!("|{needle}|"))
+                        || s.contains(&format!("|{needle}\""))
+                        || s.contains(&format!("\"{needle}\""))
+                })
+                .count();
+            assert_eq!(holders, 1, "{uuid}");
+        }
     }
 
     #[test]

@@ -3,10 +3,33 @@
 
 use crate::catalog::{self, FieldKind, Quantity};
 use crate::correlation::QueryRecord;
+use crate::integrate::median_interval_s;
 use crate::scope::{Placement, Scope};
 use crate::series::RawSeries;
 use crate::time::format_utc_millis;
 use crate::window::Window;
+
+/// Seconds fetched beyond each window edge, in scrape intervals: enough to hold the samples that
+/// cover the window's edges.
+pub const MARGIN_INTERVALS: f64 = 3.0;
+
+/// Longest range one cell may fetch, s. Benchmark cells run minutes to hours; a longer range is
+/// a wrong `--start/--end` (or a nonsensical scrape interval) and would plan thousands of queries.
+pub const MAX_FETCH_RANGE_S: f64 = 7.0 * 86_400.0;
+
+/// A fetched range no cell can have.
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+#[error(
+    "the range to fetch, {start} → {end} ({hours:.1} h with margins), is longer than the 7-day limit of one cell: check the window (--start/--end or the bench file)"
+)]
+pub struct RangeTooLong {
+    /// Range start, UTC.
+    pub start: String,
+    /// Range end, UTC.
+    pub end: String,
+    /// Its length, h.
+    pub hours: f64,
+}
 
 /// What to fetch for one cell.
 #[derive(Debug, Clone)]
@@ -51,6 +74,30 @@ impl<'a> FetchRequest<'a> {
         (start - self.margin_s, end + self.margin_s)
     }
 
+    /// This request with its margin widened to [`MARGIN_INTERVALS`] scrape intervals of the data
+    /// when that is wider: a source whose series are scraped less often than expected still
+    /// delivers the samples covering the window's edges.
+    pub fn widened_to_interval(&self, interval_s: Option<f64>) -> FetchRequest<'a> {
+        let mut wider = self.clone();
+        if let Some(interval_s) = interval_s.filter(|i| i.is_finite() && *i > 0.0) {
+            wider.margin_s = wider.margin_s.max(MARGIN_INTERVALS * interval_s);
+        }
+        wider
+    }
+
+    /// Refuses a range longer than [`MAX_FETCH_RANGE_S`].
+    pub fn check_range(&self) -> Result<(), RangeTooLong> {
+        let (start_s, end_s) = self.range_s();
+        if end_s - start_s <= MAX_FETCH_RANGE_S {
+            return Ok(());
+        }
+        Err(RangeTooLong {
+            start: format_utc_millis(start_s),
+            end: format_utc_millis(end_s),
+            hours: (end_s - start_s) / 3600.0,
+        })
+    }
+
     /// Series selectors listing every requested metric in scope (one per metric and scope
     /// spelling, with its metric), without range: what a series listing (`/api/v1/series`)
     /// matches. Host and UUID items are left out — which labels carry them is what the listing
@@ -87,6 +134,16 @@ pub trait MetricSource {
     type Error: std::error::Error + Send + Sync + 'static;
     /// Fetches the raw samples of the requested metrics over the request's range.
     fn fetch(&self, request: &FetchRequest) -> Result<Fetched, Self::Error>;
+}
+
+/// The typical scrape interval of fetched series: the median of their median sample spacings.
+pub fn typical_interval_s(series: &[RawSeries]) -> Option<f64> {
+    let mut spacings: Vec<f64> = series
+        .iter()
+        .filter_map(|s| median_interval_s(&s.samples))
+        .collect();
+    spacings.sort_by(f64::total_cmp);
+    spacings.get(spacings.len() / 2).copied()
 }
 
 /// Longest range one query covers; longer windows are split so responses stay bounded.
@@ -226,5 +283,70 @@ mod tests {
         let times: Vec<f64> = plan.iter().map(|q| q.eval_time_s).collect();
         assert_eq!(times, vec![3677.5, 6400.0, 9122.5, 11845.0]);
         assert!(plan.iter().all(|q| q.promql == "M[2723s]"));
+    }
+
+    #[test]
+    fn the_margin_widens_to_three_intervals_of_slow_scrapes() {
+        let w = window(1000.0, 1120.0);
+        let scope = Scope::default();
+        let request = FetchRequest::all_catalog_metrics(&scope, &w, 45.0);
+        // 60 s scrapes: 3 × 60 = 180 s > 45 s → range [820, 1300].
+        assert_eq!(
+            request.widened_to_interval(Some(60.0)).range_s(),
+            (820.0, 1300.0)
+        );
+        // 1 s scrapes never narrow it; an unknown or nonsensical interval leaves it.
+        for interval in [Some(1.0), None, Some(f64::NAN), Some(-5.0)] {
+            assert_eq!(
+                request.widened_to_interval(interval).range_s(),
+                (955.0, 1165.0)
+            );
+        }
+    }
+
+    #[test]
+    fn ranges_beyond_seven_days_are_refused() {
+        let scope = Scope::default();
+        // 7 days minus the two 45 s margins fits exactly: 604 800 s.
+        let fits = window(0.0, 604_800.0 - 90.0);
+        let request = FetchRequest::all_catalog_metrics(&scope, &fits, 45.0);
+        assert_eq!(request.check_range(), Ok(()));
+        let long = window(0.0, 604_800.0);
+        let error = FetchRequest::all_catalog_metrics(&scope, &long, 45.0)
+            .check_range()
+            .unwrap_err();
+        // 604 890 s = 168.025 h.
+        assert!(error.to_string().contains("168.0 h"), "{error}");
+        // An absurd interval widens a short window past the limit.
+        let short = window(1000.0, 1120.0);
+        let request = FetchRequest::all_catalog_metrics(&scope, &short, 45.0);
+        assert!(
+            request
+                .widened_to_interval(Some(1e9))
+                .check_range()
+                .is_err()
+        );
+    }
+
+    #[test]
+    fn the_typical_interval_is_the_median_of_series_medians() {
+        use crate::series::Sample;
+        let series = |times: &[f64]| RawSeries {
+            metric: "M".into(),
+            labels: Default::default(),
+            samples: times
+                .iter()
+                .map(|&t_s| Sample { t_s, value: 0.0 })
+                .collect(),
+        };
+        // Medians 15, 15 and 30 (one series scraped every 30 s); a one-sample series has none.
+        let all = [
+            series(&[0.0, 15.0, 30.0]),
+            series(&[0.0, 30.0, 60.0]),
+            series(&[5.0, 20.0, 35.0, 50.0]),
+            series(&[7.0]),
+        ];
+        assert_eq!(typical_interval_s(&all), Some(15.0));
+        assert_eq!(typical_interval_s(&all[3..]), None);
     }
 }

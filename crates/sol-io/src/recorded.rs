@@ -6,7 +6,10 @@ use std::path::{Path, PathBuf};
 
 use sol_core::catalog;
 use sol_core::scrape::{ScrapeError, parse_exposition};
-use sol_core::source::{FetchRequest, Fetched, MetricSource, query_records, raw_sample_plan};
+use sol_core::source::{
+    FetchRequest, Fetched, MetricSource, RangeTooLong, query_records, raw_sample_plan,
+    typical_interval_s,
+};
 
 use crate::read::{InputError, read_text};
 
@@ -43,6 +46,14 @@ pub enum SourceError {
         /// Samples without a timestamp.
         untimestamped: usize,
     },
+    /// The window (widened to the recording's scrape interval) is longer than a cell can be.
+    #[error("{path}: {error}")]
+    Range {
+        /// The file.
+        path: PathBuf,
+        /// The range refused.
+        error: RangeTooLong,
+    },
 }
 
 /// Recorded scrapes in a file.
@@ -76,31 +87,33 @@ pub fn load_recorded_scrapes(
             untimestamped: parsed.untimestamped.len(),
         });
     }
-    let (from_s, to_s) = request.range_s();
-    let mut present: Vec<&'static str> = Vec::new();
     let known: Vec<_> = parsed
         .series
         .into_iter()
         .filter(|s| request.metrics.contains(&s.metric.as_str()))
         .collect();
-    let series = request
-        .scope
-        .select(known)
+    // As a live source does: the margin follows the interval the data shows, the range is cut
+    // first and the scope applied to what is left.
+    let request = &request.widened_to_interval(typical_interval_s(&known));
+    request.check_range().map_err(|error| SourceError::Range {
+        path: path.to_path_buf(),
+        error,
+    })?;
+    let (from_s, to_s) = request.range_s();
+    let in_range: Vec<_> = known
         .into_iter()
         .filter_map(|mut s| {
             s.samples.retain(|x| x.t_s >= from_s && x.t_s <= to_s);
-            if s.samples.is_empty() {
-                return None;
-            }
-            if let Some((_, name)) = catalog::lookup(&s.metric)
-                && !present.contains(&name.name)
-            {
-                present.push(name.name);
-            }
-            Some(s)
+            (!s.samples.is_empty()).then_some(s)
         })
         .collect();
+    let series = request.scope.select(in_range);
+    let mut present: Vec<&'static str> = series
+        .iter()
+        .filter_map(|s| catalog::lookup(&s.metric).map(|(_, name)| name.name))
+        .collect();
     present.sort_unstable();
+    present.dedup();
     let captured_source = format!("recorded_scrapes:{}", source.display_name);
     let queries = query_records(&raw_sample_plan(request, &present), &captured_source);
     Ok(Fetched {

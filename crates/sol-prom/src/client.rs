@@ -82,7 +82,7 @@ impl Failure {
                             | ureq::Error::Protocol(_)
                     )
             }
-            Failure::Status { status, .. } => matches!(status, 429 | 500 | 502 | 503 | 504),
+            Failure::Status { status, .. } => matches!(status, 429 | 500..=599),
         }
     }
 }
@@ -357,7 +357,8 @@ impl PromClient {
                 body,
                 location,
             } => {
-                let server_text = self.scrub(&server_text(&body));
+                // Scrubbed before any cut: a credential crossing the cut would not match.
+                let server_text = server_text(&self.scrub(&body));
                 match status {
                     401 | 403 => PromError::AuthRefused {
                         target,
@@ -401,9 +402,9 @@ impl PromClient {
             })
     }
 
-    /// The first 200 characters of a body, credentials removed.
+    /// The first 200 characters of a body, credentials removed (before the cut).
     fn excerpt(&self, body: &str) -> String {
-        self.scrub(&excerpt(body))
+        excerpt(&self.scrub(body))
     }
 
     fn parse_series(&self, target: &Target, body: &str) -> Result<ApiSeries, PromError> {
@@ -666,7 +667,8 @@ mod tests {
             "{message}"
         );
         assert!(error.is_input_error());
-        // VictoriaMetrics says the same with 422 and errorType "422".
+        // VictoriaMetrics answers 422 (errorType "422") to parse errors and its limits alike;
+        // the tool's own queries parse, so a 422 counts as the server declining.
         let vm = FakeServer::start(|_, _| {
             Reply::new(
                 422,
@@ -677,6 +679,7 @@ mod tests {
             .instant_query("sum(up", 1.0)
             .unwrap_err();
         assert!(matches!(error, PromError::BadQuery { status: 422, .. }));
+        assert!(!error.is_input_error(), "a 422 is a server limit: exit 1");
         assert_eq!(vm.requests().len(), 1);
     }
 
@@ -820,6 +823,28 @@ mod tests {
                 !shown.contains(secrets[1]) && !shown.contains(&encoded),
                 "{shown}"
             );
+        }
+    }
+
+    #[test]
+    fn a_credential_crossing_the_excerpt_cut_is_still_hidden() {
+        // 183 `x`, a space, `Bearer` and a space put the token at characters 191–217, across
+        // the 200-character cut: scrubbing after the cut would leave its first 9 characters,
+        // `SUPERSECR`, in the message.
+        let token = "SUPERSECRETTOKEN-0123456789";
+        for status in [200, 401] {
+            let server = FakeServer::start(move |_, _| {
+                Reply::new(status, format!("{} Bearer {token}", "x".repeat(183)))
+            });
+            let mut config = PromConfig::new(server.url(""));
+            config.retries = 0;
+            config.auth = Auth::Bearer(Secret::new(token));
+            let error = PromClient::new(&config)
+                .unwrap()
+                .instant_query("up", 1.0)
+                .unwrap_err();
+            let shown = format!("{error} {error:?}");
+            assert!(!shown.contains("SUPERSEC"), "{status}: {shown}");
         }
     }
 

@@ -244,13 +244,15 @@ impl BaseUrl {
         if scheme != "http" && scheme != "https" {
             return Err(bad("only http:// and https:// URLs are supported"));
         }
-        let authority_end = rest.find(['/', '?', '#']).unwrap_or(rest.len());
-        let (authority, path) = rest.split_at(authority_end);
-        if authority.contains('@') {
+        // Anywhere, not only before the first `/`: a password may hold `/`, `?` or `#`, and
+        // no API path prefix holds an `@`.
+        if rest.contains('@') {
             return Err(bad(
                 "the URL carries credentials (user:password@); pass them with the basic-auth or bearer-token options instead",
             ));
         }
+        let authority_end = rest.find(['/', '?', '#']).unwrap_or(rest.len());
+        let (authority, path) = rest.split_at(authority_end);
         if authority.is_empty() {
             return Err(bad("the URL names no host"));
         }
@@ -280,11 +282,11 @@ impl BaseUrl {
     }
 }
 
-/// A URL for display: any `user:password@` replaced by `***@`.
+/// A URL for display: everything between the scheme and the last `@` replaced by `***` (a
+/// password may hold `/`, `?`, `#` or `@`; hiding too much beats showing a secret).
 pub(crate) fn mask_credentials(url: &str) -> String {
     let (prefix, rest) = url.split_once("://").unwrap_or(("", url));
-    let authority_end = rest.find(['/', '?', '#']).unwrap_or(rest.len());
-    match rest[..authority_end].rfind('@') {
+    match rest.rfind('@') {
         Some(at) => {
             let separator = if prefix.is_empty() { "" } else { "://" };
             format!("{prefix}{separator}***{}", &rest[at..])
@@ -372,7 +374,21 @@ mod tests {
         assert!(reason("http://prom /x").contains("whitespace"));
         assert!(BaseUrl::parse("http://p").is_ok());
         assert_eq!(mask_credentials("u:p@host/x"), "***@host/x");
-        assert_eq!(mask_credentials("http://host/a@b"), "http://host/a@b");
+        assert_eq!(mask_credentials("http://host/x"), "http://host/x");
+        // Passwords holding URL delimiters or `@` are refused and hidden whole.
+        for url in [
+            "https://alice:s3c/ret@prom.example",
+            "https://alice:s3c?ret@prom.example",
+            "https://alice:s3c#ret@prom.example",
+            "https://alice:s3c@ret@prom.example",
+        ] {
+            let message = reason(url);
+            assert!(
+                !message.contains("s3c") && !message.contains("ret@"),
+                "{message}"
+            );
+            assert!(message.contains("https://***@prom.example"), "{message}");
+        }
     }
 
     #[test]

@@ -168,13 +168,15 @@ pub enum PromError {
 impl PromError {
     /// Whether the user fixes this by changing the arguments (URL, credentials, query, flags) —
     /// exit 2 — rather than by waiting for the server (down, slow, failing, garbled) — exit 1.
+    /// A 422 is the server declining to execute a valid query (Prometheus: too many samples;
+    /// Mimir/Thanos/VictoriaMetrics limits), not the user's mistake.
     pub fn is_input_error(&self) -> bool {
         matches!(
             self,
             PromError::BadUrl { .. }
                 | PromError::BadSetting { .. }
                 | PromError::AuthRefused { .. }
-                | PromError::BadQuery { .. }
+                | PromError::BadQuery { status: 400, .. }
                 | PromError::NotFound { .. }
                 | PromError::Redirected { .. }
                 | PromError::Refused { .. }

@@ -26,7 +26,8 @@ pub use config::{
 };
 pub use error::{PromError, Target};
 pub use probe::{
-    ProbeData, SCRAPE_INTERVAL_LOOKBACK_S, exact_selector, probe_scrape_interval, probe_series,
+    MAX_INTERVAL_LOOKBACK_S, MIN_INTERVAL_LOOKBACK_S, ProbeData, interval_lookback_s,
+    interval_selector, probe_scrape_interval, probe_series,
 };
 pub use secret::Secret;
 pub use source::{DEFAULT_MAX_PARALLEL, PrometheusSource};

@@ -9,8 +9,10 @@ use sol_core::source::FetchRequest;
 use crate::client::PromClient;
 use crate::error::PromError;
 
-/// How far back the scrape-interval query looks, s.
-pub const SCRAPE_INTERVAL_LOOKBACK_S: u64 = 120;
+/// Shortest look back of the scrape-interval query, s (two samples of a 60 s exporter).
+pub const MIN_INTERVAL_LOOKBACK_S: f64 = 120.0;
+/// Longest look back of the scrape-interval query, s (one query chunk).
+pub const MAX_INTERVAL_LOOKBACK_S: f64 = 3600.0;
 
 /// The series listed by the probe.
 #[derive(Debug, Clone, PartialEq, Default)]
@@ -44,34 +46,58 @@ pub fn probe_series(client: &PromClient, request: &FetchRequest) -> Result<Probe
     })
 }
 
-/// The median sample spacing of one series over the [`SCRAPE_INTERVAL_LOOKBACK_S`] before
-/// `end_s` (one raw-sample query selecting exactly that label set); `None` when it has fewer
-/// than two samples there.
+/// The look back of the scrape-interval query for a fetched range `(start_s, end_s)`: the
+/// range, within [`MIN_INTERVAL_LOOKBACK_S`, `MAX_INTERVAL_LOOKBACK_S`].
+pub fn interval_lookback_s((start_s, end_s): (f64, f64)) -> f64 {
+    (end_s - start_s).clamp(MIN_INTERVAL_LOOKBACK_S, MAX_INTERVAL_LOOKBACK_S)
+}
+
+/// The median sample spacing of one series over the `lookback_s` before `end_s` (one
+/// raw-sample query, [`interval_selector`]); `None` when it has fewer than two samples there.
+/// Samples a server returns outside that span are ignored, so the answer never exceeds it.
 pub fn probe_scrape_interval(
     client: &PromClient,
     metric: &str,
     labels: &Labels,
     end_s: f64,
+    lookback_s: f64,
 ) -> Result<Option<f64>, PromError> {
-    let answer = client.raw_samples(&exact_selector(metric, labels), end_s)?;
-    Ok(answer
-        .series
-        .iter()
-        .find_map(|series| median_interval_s(&series.samples)))
+    let answer = client.raw_samples(&interval_selector(metric, labels, lookback_s), end_s)?;
+    let span = (end_s - lookback_s)..=end_s;
+    Ok(answer.series.iter().find_map(|series| {
+        let inside: Vec<_> = series
+            .samples
+            .iter()
+            .filter(|s| span.contains(&s.t_s))
+            .copied()
+            .collect();
+        median_interval_s(&inside)
+    }))
 }
 
-/// The query [`probe_scrape_interval`] fires: `metric{every label="value"}[120s]`, values
-/// escaped; `__name__` is the metric itself.
-pub fn exact_selector(metric: &str, labels: &Labels) -> String {
+/// The query [`probe_scrape_interval`] fires: `metric{label="value",…}[<lookback>s]`, values
+/// escaped, on every label whose name PromQL accepts unquoted (a UTF-8 name of Prometheus 3
+/// would not parse on older servers; the other labels still single the series out).
+pub fn interval_selector(metric: &str, labels: &Labels, lookback_s: f64) -> String {
     let matchers: Vec<String> = labels
         .iter()
-        .filter(|(name, _)| name.as_str() != "__name__")
+        .filter(|(name, _)| name.as_str() != "__name__" && is_plain_label_name(name))
         .map(|(name, value)| format!("{name}=\"{}\"", escape_promql_string(value)))
         .collect();
     format!(
-        "{metric}{{{}}}[{SCRAPE_INTERVAL_LOOKBACK_S}s]",
-        matchers.join(",")
+        "{metric}{{{}}}[{}s]",
+        matchers.join(","),
+        lookback_s.ceil() as u64
     )
+}
+
+/// `[a-zA-Z_][a-zA-Z0-9_]*`: a label name PromQL accepts without quotes.
+fn is_plain_label_name(name: &str) -> bool {
+    let mut chars = name.chars();
+    chars
+        .next()
+        .is_some_and(|c| c.is_ascii_alphabetic() || c == '_')
+        && chars.all(|c| c.is_ascii_alphanumeric() || c == '_')
 }
 
 #[cfg(test)]
@@ -151,10 +177,11 @@ mod tests {
     #[test]
     fn the_scrape_interval_is_the_median_spacing_of_one_series() {
         // Samples 100, 85, 70, 40, 25, 10 s before the end: spacings 15, 15, 30 (a missed
-        // scrape), 15, 15 → sorted 15, 15, 15, 15, 30 → median 15.
+        // scrape), 15, 15 → sorted 15, 15, 15, 15, 30 → median 15. A sample far outside the
+        // look back (a misbehaving server) must not stretch it.
         let server = FakeServer::start(|n, _| {
             let offsets: &[f64] = if n == 0 {
-                &[-100.0, -85.0, -70.0, -40.0, -25.0, -10.0]
+                &[-1e6, -100.0, -85.0, -70.0, -40.0, -25.0, -10.0]
             } else {
                 &[-10.0]
             };
@@ -176,7 +203,8 @@ mod tests {
             .map(|(k, v)| (k.to_string(), v.to_string()))
             .collect();
         let end_s = START_S + 600.0;
-        let interval = probe_scrape_interval(&client, "DCGM_FI_PROF_DRAM_ACTIVE", &labels, end_s);
+        let interval =
+            probe_scrape_interval(&client, "DCGM_FI_PROF_DRAM_ACTIVE", &labels, end_s, 120.0);
         assert_eq!(interval.unwrap(), Some(15.0));
         let request = &server.requests()[0];
         assert_eq!(
@@ -188,23 +216,34 @@ mod tests {
             Some("1795824600.000")
         );
         // A single sample has no spacing.
-        let single = probe_scrape_interval(&client, "DCGM_FI_PROF_DRAM_ACTIVE", &labels, end_s);
+        let single =
+            probe_scrape_interval(&client, "DCGM_FI_PROF_DRAM_ACTIVE", &labels, end_s, 120.0);
         assert_eq!(single.unwrap(), None);
     }
 
     #[test]
-    fn the_exact_selector_names_every_label_escaped() {
+    fn the_interval_selector_names_every_plain_label_escaped() {
+        // `k8s.pod.name` (a Prometheus 3 UTF-8 name) would not parse unquoted: left out.
         let labels: Labels = [
             ("__name__", "DCGM_FI_PROF_DRAM_ACTIVE"),
             ("UUID", "GPU-a"),
+            ("k8s.pod.name", "vllm-0"),
             ("pod", "say \"hi\""),
         ]
         .into_iter()
         .map(|(k, v)| (k.to_string(), v.to_string()))
         .collect();
         assert_eq!(
-            exact_selector("DCGM_FI_PROF_DRAM_ACTIVE", &labels),
-            r#"DCGM_FI_PROF_DRAM_ACTIVE{UUID="GPU-a",pod="say \"hi\""}[120s]"#
+            interval_selector("DCGM_FI_PROF_DRAM_ACTIVE", &labels, 600.0),
+            r#"DCGM_FI_PROF_DRAM_ACTIVE{UUID="GPU-a",pod="say \"hi\""}[600s]"#
         );
+    }
+
+    #[test]
+    fn the_look_back_follows_the_range_within_bounds() {
+        // A 690 s range looks back 690 s; 30 s → 120 s; a day → one 3600 s chunk.
+        assert_eq!(interval_lookback_s((0.0, 690.0)), 690.0);
+        assert_eq!(interval_lookback_s((0.0, 30.0)), 120.0);
+        assert_eq!(interval_lookback_s((0.0, 86_400.0)), 3600.0);
     }
 }

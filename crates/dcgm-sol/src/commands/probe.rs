@@ -3,7 +3,7 @@
 
 use anyhow::anyhow;
 use sol_core::probe::render_probe;
-use sol_core::source::FetchRequest;
+use sol_core::source::{FetchRequest, MARGIN_INTERVALS};
 
 use crate::cli::{GlobalArgs, ProbeArgs};
 use crate::exit::{AppError, input, runtime};
@@ -11,7 +11,6 @@ use crate::inputs::{
     ceilings_for, cell_window_and_context, open_campaign, scope_of, window_from_flags,
 };
 use crate::output::{print_stdout, sorted_json};
-use crate::pipeline::MARGIN_INTERVALS;
 use crate::sources::CellSource;
 
 pub fn run(global: &GlobalArgs, args: &ProbeArgs) -> Result<(), AppError> {
@@ -39,6 +38,7 @@ pub fn run(global: &GlobalArgs, args: &ProbeArgs) -> Result<(), AppError> {
     let scope = scope_of(&args.scope)?;
     let margin_s = MARGIN_INTERVALS * ceilings.dcgm_config().expected_scrape_interval_s;
     let request = FetchRequest::all_catalog_metrics(&scope, &window, margin_s);
+    request.check_range().map_err(input)?;
     let probed = source.probe(&request, args.source.max_series)?;
     for warning in &probed.warnings {
         tracing::warn!("{}: {warning}", source.captured_source());
