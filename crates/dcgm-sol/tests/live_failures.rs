@@ -25,7 +25,9 @@ use std::time::{Duration, Instant};
 use assert_cmd::Command;
 use backends::Backend;
 use backends::proxy::{Proxy, Recorded, Rules, base64};
-use backends::run::{Source, assert_agree, assert_close, assert_pct, correlate, number, row};
+use backends::run::{
+    SAMPLE_FIELDS, Source, assert_agree, assert_close, assert_pct, correlate, number, row,
+};
 use backends::scenario::{
     Exporter, Gpu, Load, PROF_LEGACY, Scenario, WINDOW_END_S, WINDOW_START_S,
 };
@@ -306,25 +308,6 @@ fn check(result: &Value, expected: &Expected) {
         "energy J",
     );
 }
-
-/// Fields of dcgm_correlation.json that depend only on the samples (real_backends.rs
-/// `SAMPLE_FIELDS`): two runs over the same samples agree on all of them.
-const SAMPLE_FIELDS: [&str; 14] = [
-    "resources",
-    "energy",
-    "gpus",
-    "nodes",
-    "n_gpus",
-    "hw_key",
-    "dcgm_group_level",
-    "scrape_interval_s",
-    "exporter_update_interval_s",
-    "duration_s",
-    "power_watts_per_gpu",
-    "activity",
-    "window",
-    "warnings",
-];
 
 /// The endpoints a read-only client may use (DESIGN.md §2): `GET`/`POST` on
 /// `/api/v1/{query,query_range,series,labels,label/*/values,metadata,status/buildinfo}`.

@@ -28,8 +28,8 @@ mod backends;
 use backends::Backend;
 use backends::http;
 use backends::run::{
-    AGREEMENT, Campaigns, Source, assert_agree, assert_close, assert_pct, correlate, gpu_row,
-    number, row, window_flags,
+    AGREEMENT, Campaigns, SAMPLE_FIELDS, Source, assert_agree, assert_close, assert_pct, correlate,
+    gpu_row, number, row, window_flags,
 };
 use backends::scenario::{
     DEV_ONLY, Exporter, Field, Gpu, Labels, Load, PROF_DCGM4, PROF_LEGACY, Scenario, T0_S,
@@ -675,26 +675,6 @@ fn check_counter_tier(result: &Value) {
 }
 
 // -------------------------------------------------------------------------------------- tests
-
-/// Top-level fields of dcgm_correlation.json that depend only on the samples: two sources of the
-/// same samples must agree on all of them (provenance — captured_sources, queries, notes — is
-/// the source's own).
-const SAMPLE_FIELDS: [&str; 14] = [
-    "resources",
-    "energy",
-    "gpus",
-    "nodes",
-    "n_gpus",
-    "hw_key",
-    "dcgm_group_level",
-    "scrape_interval_s",
-    "exporter_update_interval_s",
-    "duration_s",
-    "power_watts_per_gpu",
-    "activity",
-    "window",
-    "warnings",
-];
 
 /// `correlate` through a real backend agrees with the recorded-scrapes run and with the hand
 /// values.

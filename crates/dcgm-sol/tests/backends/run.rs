@@ -144,6 +144,26 @@ pub fn assert_close(actual: f64, expected: f64, tolerance: f64, what: &str) {
     );
 }
 
+/// Top-level fields of dcgm_correlation.json that depend only on the samples: two sources of the
+/// same samples must agree on all of them (provenance — captured_sources, queries, notes — is
+/// the source's own).
+pub const SAMPLE_FIELDS: [&str; 14] = [
+    "resources",
+    "energy",
+    "gpus",
+    "nodes",
+    "n_gpus",
+    "hw_key",
+    "dcgm_group_level",
+    "scrape_interval_s",
+    "exporter_update_interval_s",
+    "duration_s",
+    "power_watts_per_gpu",
+    "activity",
+    "window",
+    "warnings",
+];
+
 /// Relative tolerance of the agreement between two sources of the same samples.
 pub const AGREEMENT: f64 = 1e-9;
 
