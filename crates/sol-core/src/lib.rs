@@ -19,11 +19,13 @@ pub mod labels;
 pub mod measure;
 pub mod probe;
 pub mod promapi;
+pub mod report;
 pub mod scope;
 pub mod scrape;
 pub mod series;
 pub mod source;
 pub mod steady;
+pub mod summary;
 #[cfg(test)]
 mod test_support;
 pub mod time;

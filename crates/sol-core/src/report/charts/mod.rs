@@ -1,0 +1,1 @@
+//! The report charts, each a standalone SVG document (being written).
