@@ -56,6 +56,18 @@ pub enum Command {
     Correlate(Box<CorrelateArgs>),
     /// Rebuild dcgm_correlation.json from a frozen snapshot (dcgm_frozen_v1).
     Fold(FoldArgs),
+    /// Write the campaign report (report/index.html, one SVG per chart) and report_status.json.
+    Render(CampaignArgs),
+    /// Patch the "Workload-level SoL" table of the campaign's sol-summary.md.
+    Summary(CampaignArgs),
+}
+
+/// A whole campaign.
+#[derive(Debug, Args)]
+pub struct CampaignArgs {
+    /// Campaign slug (a directory under --campaigns-dir).
+    #[arg(long)]
+    pub campaign: String,
 }
 
 /// `ceilings`.

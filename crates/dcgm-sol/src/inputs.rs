@@ -1,5 +1,5 @@
 //! Reading a cell's inputs: the campaign and its ceilings, the bench result (window and
-//! context), atlas.jsonl, kernels.json, and the scope flags.
+//! context), atlas.jsonl, kernels.json, the scope flags — and the cells' results for the report.
 
 use std::path::{Path, PathBuf};
 
@@ -8,6 +8,7 @@ use sol_core::bench::{BenchError, BenchReadOptions, BenchRun, read_atlas, read_b
 use sol_core::ceilings::Ceilings;
 use sol_core::context::Context;
 use sol_core::correlation::KernelCategories;
+use sol_core::report::status::{CellInput, ReportCell, parse_result};
 use sol_core::scope::{Scope, parse_selector};
 use sol_core::time::parse_instant;
 use sol_core::window::{Window, WindowConfidence};
@@ -246,4 +247,27 @@ pub fn cell_window_and_context(
         }
     };
     Ok((window, context))
+}
+
+/// Every cell of a campaign with its dcgm_correlation.json read (or why it cannot be), in cell
+/// order: what `render` and `summary` show.
+pub fn cell_results(campaign: &CampaignDir) -> Result<Vec<ReportCell>, AppError> {
+    let ids = campaign.cell_ids().map_err(input)?;
+    ids.into_iter()
+        .map(|cell_id| {
+            let cell = campaign.cell(&cell_id).map_err(input)?;
+            let path = cell.file(sol_io::OUTPUT_CORRELATION);
+            let input = if !path.exists() {
+                CellInput::NoResult
+            } else {
+                match read_text(&path) {
+                    Ok(text) => parse_result(&text).map_or_else(CellInput::Unreadable, |result| {
+                        CellInput::Result(Box::new(result))
+                    }),
+                    Err(error) => CellInput::Unreadable(error.to_string()),
+                }
+            };
+            Ok(ReportCell { cell_id, input })
+        })
+        .collect()
 }

@@ -4,6 +4,8 @@ mod ceilings;
 mod correlate;
 mod fold;
 mod probe;
+mod render;
+mod summary;
 
 use crate::cli::{Cli, Command};
 use crate::exit::AppError;
@@ -15,5 +17,7 @@ pub fn dispatch(cli: &Cli) -> Result<(), AppError> {
         Command::Probe(args) => probe::run(&cli.global, args),
         Command::Correlate(args) => correlate::run(&cli.global, args),
         Command::Fold(args) => fold::run(&cli.global, args),
+        Command::Render(args) => render::run(&cli.global, args),
+        Command::Summary(args) => summary::run(&cli.global, args),
     }
 }

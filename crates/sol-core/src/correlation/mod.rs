@@ -300,6 +300,7 @@ pub fn evaluate(input: &EvalInput) -> Result<Correlation, EvalError> {
             attribution::attribute(kernels, &resources, input.ceilings, row, duration_s)
         })
         .unwrap_or_default();
+    let rigor = rigor(group_level, !attribution.is_empty(), input.ncu_evidence);
     let next_lever = lever::next_lever(&resources, input.context, &warnings, &m.steady_state);
     let queries = queries_with_peak_keys(&input.provenance.queries, &resources);
     Ok(Correlation {
@@ -364,10 +365,22 @@ pub fn evaluate(input: &EvalInput) -> Result<Correlation, EvalError> {
         warnings,
         notes,
         validity: validity_info(m),
-        sol_rigor: if input.ncu_evidence { "L4" } else { "L3" }.to_string(),
+        sol_rigor: rigor.to_string(),
         next_lever,
         scope: input.provenance.scope.clone(),
     })
+}
+
+/// The rung of the rigor ladder (DESIGN.md): L3 needs byte-grounded PROF data, L4 adds ncu
+/// evidence; without PROF data the cell is only as good as its profiler view — L2 with a
+/// per-category attribution, else L1 (busy-time counters ground nothing).
+fn rigor(group_level: &str, has_attribution: bool, ncu_evidence: bool) -> &'static str {
+    match (group_level == "prof", ncu_evidence, has_attribution) {
+        (true, true, _) => "L4",
+        (true, false, _) => "L3",
+        (false, _, true) => "L2",
+        (false, _, false) => "L1",
+    }
 }
 
 /// Fills each query's `peak_key` with the row its metric fed.

@@ -492,3 +492,14 @@ fn byte_rates_above_twice_the_link_peak_are_dropped() {
             .any(|w| w.starts_with("IMPLAUSIBLE RATES"))
     );
 }
+
+#[test]
+fn rigor_needs_prof_data_for_l3() {
+    // Byte-grounded PROF data: L3, L4 with ncu evidence. Counter tier (busy-time bounds) grounds
+    // nothing: L2 when a profiler attribution exists, else L1.
+    assert_eq!(rigor("prof", false, false), "L3");
+    assert_eq!(rigor("prof", true, true), "L4");
+    assert_eq!(rigor("counter", true, false), "L2");
+    assert_eq!(rigor("counter", false, true), "L1");
+    assert_eq!(rigor("absent", false, false), "L1");
+}

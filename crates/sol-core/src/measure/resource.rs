@@ -57,6 +57,17 @@ impl Resource {
         quantities
     }
 
+    /// The name results use (`hbm`, `tensor`, `nvlink`, `pcie`, `c2c`), as serialized.
+    pub fn key(self) -> &'static str {
+        match self {
+            Resource::Hbm => "hbm",
+            Resource::Tensor => "tensor",
+            Resource::Nvlink => "nvlink",
+            Resource::Pcie => "pcie",
+            Resource::C2c => "c2c",
+        }
+    }
+
     /// Short display name.
     pub fn label(self) -> &'static str {
         match self {

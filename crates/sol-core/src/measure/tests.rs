@@ -409,3 +409,13 @@ fn helm_default_cadence_thirty_second_refresh_fifteen_second_scrape() {
     let (mean, _) = run(0.5);
     assert!((mean - 0.546).abs() < 0.0013, "{mean}");
 }
+
+#[test]
+fn resource_keys_are_the_serialized_names() {
+    for resource in Resource::ALL {
+        assert_eq!(
+            serde_json::to_string(&resource).unwrap(),
+            format!("\"{}\"", resource.key())
+        );
+    }
+}

@@ -3,4 +3,5 @@
 //! functions return.
 
 pub mod charts;
+pub mod status;
 pub mod svg;

@@ -1,0 +1,260 @@
+//! What a campaign's report can show: the cells found, their results (or why there is none),
+//! and `report_status.json` — `dcgm_grounded`, `sol_rigor`, per-page status and every omission
+//! with the way to fix it. Recorded, never a gate.
+
+use serde::Serialize;
+
+use crate::correlation::{Correlation, SCHEMA_VERSION};
+
+/// Schema tag of `report_status.json`.
+pub const STATUS_SCHEMA: &str = "report_status_v1";
+
+/// What `render` found for one cell.
+#[derive(Debug, Clone)]
+pub enum CellInput {
+    /// A readable result.
+    Result(Box<Correlation>),
+    /// No dcgm_correlation.json yet.
+    NoResult,
+    /// A result file that cannot be used, and why.
+    Unreadable(String),
+}
+
+/// One cell of the campaign as the report sees it.
+#[derive(Debug, Clone)]
+pub struct ReportCell {
+    /// Cell id.
+    pub cell_id: String,
+    /// Its result, or why there is none.
+    pub input: CellInput,
+}
+
+impl ReportCell {
+    /// The result, when readable.
+    pub fn result(&self) -> Option<&Correlation> {
+        match &self.input {
+            CellInput::Result(result) => Some(result),
+            _ => None,
+        }
+    }
+}
+
+/// Reads a dcgm_correlation.json text: the reason it cannot be used names what is wrong
+/// (invalid JSON and where, a missing required field, another schema version).
+pub fn parse_result(text: &str) -> Result<Correlation, String> {
+    let result: Correlation = serde_json::from_str(text).map_err(|e| match e.classify() {
+        serde_json::error::Category::Data => format!("missing or malformed field: {e}"),
+        _ => format!("invalid JSON: {e}"),
+    })?;
+    if result.schema_version != SCHEMA_VERSION {
+        return Err(format!(
+            "schema_version {} (this dcgm-sol reads {SCHEMA_VERSION}); re-run correlate",
+            result.schema_version
+        ));
+    }
+    Ok(result)
+}
+
+/// Something the report leaves out, and how to get it.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Omission {
+    /// The cell, when the omission is one cell's.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub cell_id: Option<String>,
+    /// What is missing.
+    pub what: String,
+    /// Why.
+    pub reason: String,
+    /// What to do.
+    pub fix: String,
+}
+
+/// One page or view of the report.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct PageStatus {
+    /// `6`, `6b`, `sweep`, `gpu_spread`, `timeseries`.
+    pub page: String,
+    /// `complete` (every cell with a result shown), `partial`, or `omitted` (nothing to show).
+    pub status: String,
+    /// Cells shown.
+    pub cells: Vec<String>,
+    /// Cells or views left out, with why.
+    pub omitted: Vec<Omission>,
+}
+
+/// `report_status.json`.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct ReportStatus {
+    /// [`STATUS_SCHEMA`].
+    pub schema: String,
+    /// Campaign slug.
+    pub campaign: String,
+    /// Every cell of the campaign has a readable dcgm_correlation.json.
+    pub dcgm_grounded: bool,
+    /// `L4` (DCGM-grounded, ncu evidence in every cell), `L3` (DCGM-grounded), `L1` (some cell
+    /// has only the profiler proxy: no DCGM result).
+    pub sol_rigor: String,
+    /// Cells in the campaign.
+    pub cells_total: usize,
+    /// Cells with a readable result.
+    pub cells_with_result: usize,
+    /// Each cell's rigor (`L3`/`L4` from its result, `L1` without one).
+    pub cell_rigor: Vec<(String, String)>,
+    /// Per page.
+    pub pages: Vec<PageStatus>,
+    /// Everything left out, campaign-wide.
+    pub omitted: Vec<Omission>,
+}
+
+/// Least rigorous first.
+const RIGOR_ORDER: [&str; 3] = ["L1", "L3", "L4"];
+
+/// The campaign's status from its cells and the pages the report drew.
+pub fn report_status(campaign: &str, cells: &[ReportCell], pages: Vec<PageStatus>) -> ReportStatus {
+    let cell_rigor: Vec<(String, String)> = cells
+        .iter()
+        .map(|c| {
+            let rigor = c.result().map_or("L1", |r| r.sol_rigor.as_str());
+            (c.cell_id.clone(), rigor.to_string())
+        })
+        .collect();
+    let cells_with_result = cells.iter().filter(|c| c.result().is_some()).count();
+    let dcgm_grounded = !cells.is_empty() && cells_with_result == cells.len();
+    // The campaign is as rigorous as its least rigorous cell.
+    let sol_rigor = cell_rigor
+        .iter()
+        .map(|(_, r)| r.as_str())
+        .min_by_key(|r| RIGOR_ORDER.iter().position(|o| o == r).unwrap_or(0))
+        .unwrap_or("L1")
+        .to_string();
+    let mut omitted: Vec<Omission> = cells.iter().filter_map(cell_omission).collect();
+    omitted.extend(pages.iter().flat_map(|p| p.omitted.iter().cloned()));
+    omitted.dedup();
+    ReportStatus {
+        schema: STATUS_SCHEMA.to_string(),
+        campaign: campaign.to_string(),
+        dcgm_grounded,
+        sol_rigor,
+        cells_total: cells.len(),
+        cells_with_result,
+        cell_rigor,
+        pages,
+        omitted,
+    }
+}
+
+/// Why a cell shows nothing, and what to do.
+pub fn cell_omission(cell: &ReportCell) -> Option<Omission> {
+    let (reason, fix) = match &cell.input {
+        CellInput::Result(_) => return None,
+        CellInput::NoResult => (
+            "no dcgm_correlation.json".to_string(),
+            format!(
+                "run `dcgm-sol correlate --campaign <slug> --cell-id {}` (or fold its dcgm-frozen.yaml)",
+                cell.cell_id
+            ),
+        ),
+        CellInput::Unreadable(reason) => (
+            reason.clone(),
+            "re-run correlate or fold for this cell".to_string(),
+        ),
+    };
+    Some(Omission {
+        cell_id: Some(cell.cell_id.clone()),
+        what: format!("cell {}", cell.cell_id),
+        reason,
+        fix,
+    })
+}
+
+/// A page's status from the cells it showed and those it left out.
+pub fn page_status(page: &str, shown: Vec<String>, omitted: Vec<Omission>) -> PageStatus {
+    let status = match (shown.is_empty(), omitted.is_empty()) {
+        (true, _) => "omitted",
+        (false, true) => "complete",
+        (false, false) => "partial",
+    };
+    PageStatus {
+        page: page.to_string(),
+        status: status.to_string(),
+        cells: shown,
+        omitted,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const C128: &str = include_str!("../../../../testdata/report/h200-tp8-sweep/c128.json");
+
+    fn cell(id: &str, input: CellInput) -> ReportCell {
+        ReportCell {
+            cell_id: id.to_string(),
+            input,
+        }
+    }
+
+    fn result() -> CellInput {
+        CellInput::Result(Box::new(parse_result(C128).unwrap()))
+    }
+
+    #[test]
+    fn unreadable_results_say_what_is_wrong() {
+        let truncated = &C128[..C128.len() / 2];
+        assert!(parse_result(truncated).unwrap_err().starts_with("invalid JSON"));
+        let edited = |edit: fn(&mut serde_json::Map<String, serde_json::Value>)| {
+            let mut value: serde_json::Value = serde_json::from_str(C128).unwrap();
+            edit(value.as_object_mut().unwrap());
+            parse_result(&value.to_string()).err().unwrap_or_default()
+        };
+        let reason = edited(|top| {
+            top.remove("hw_key");
+        });
+        assert!(reason.contains("missing field `hw_key`"), "{reason}");
+        let reason = edited(|top| {
+            top.insert("schema_version".into(), 2.into());
+        });
+        assert!(reason.contains("schema_version 2"), "{reason}");
+    }
+
+    #[test]
+    fn grounded_only_when_every_cell_has_a_result() {
+        // c128 was computed without ncu evidence: L3.
+        let all = [cell("a", result()), cell("b", result())];
+        let status = report_status("camp", &all, Vec::new());
+        assert!(status.dcgm_grounded);
+        assert_eq!(status.sol_rigor, "L3");
+        assert!(status.omitted.is_empty());
+        let mixed = [
+            cell("a", result()),
+            cell("b", CellInput::NoResult),
+            cell("c", CellInput::Unreadable("invalid JSON: eof".into())),
+        ];
+        let status = report_status("camp", &mixed, Vec::new());
+        assert!(!status.dcgm_grounded);
+        assert_eq!(status.sol_rigor, "L1", "the least rigorous cell decides");
+        assert_eq!(status.cells_with_result, 1);
+        assert_eq!(status.omitted.len(), 2);
+        assert!(status.omitted[0].fix.contains("--cell-id b"));
+        assert_eq!(status.omitted[1].reason, "invalid JSON: eof");
+        // An empty campaign is not grounded.
+        assert!(!report_status("camp", &[], Vec::new()).dcgm_grounded);
+    }
+
+    #[test]
+    fn page_status_follows_what_was_shown() {
+        let gap = Omission {
+            cell_id: Some("b".into()),
+            what: "page 6b of cell b".into(),
+            reason: "no kernels.json".into(),
+            fix: "add one".into(),
+        };
+        assert_eq!(page_status("6", vec!["a".into()], vec![]).status, "complete");
+        assert_eq!(
+            page_status("6b", vec!["a".into()], vec![gap.clone()]).status,
+            "partial"
+        );
+        assert_eq!(page_status("6b", vec![], vec![gap]).status, "omitted");
+    }
+}
