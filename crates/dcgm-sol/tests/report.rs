@@ -88,10 +88,7 @@ fn the_example_renders_every_cell_resource_and_caveat() {
                 "cell {cell} lacks {resource}"
             );
         }
-        assert!(
-            section.contains("<svg"),
-            "cell {cell} has no inline chart"
-        );
+        assert!(section.contains("<svg"), "cell {cell} has no inline chart");
         assert!(
             report.join(format!("page-6-{cell}.svg")).is_file(),
             "no standalone page-6 chart for {cell}"
@@ -114,15 +111,34 @@ fn the_example_renders_every_cell_resource_and_caveat() {
     assert!(report.join("page-6b-c064.svg").is_file());
     assert!(report.join("sweep.svg").is_file());
     assert!(html.contains("id=\"sweep\""));
+    // Inlined charts keep their ids (hatch patterns) distinct on the page.
+    let ids: Vec<&str> = html
+        .split("id=\"")
+        .skip(1)
+        .filter_map(|rest| rest.split('"').next())
+        .collect();
+    let mut unique = ids.clone();
+    unique.sort_unstable();
+    unique.dedup();
+    assert_eq!(unique.len(), ids.len(), "duplicate ids on the page");
+    assert!(
+        ids.iter().any(|id| id.starts_with("sol")),
+        "no hatch pattern id: {ids:?}"
+    );
     // Self-contained: no script, nothing fetched.
     assert!(!html.contains("<script"));
     for fetch in ["src=\"http", "href=\"http", "url(http", "@import"] {
         assert!(!html.contains(fetch), "the page fetches something: {fetch}");
     }
-    // Status: every cell has a result; no ncu evidence anywhere → L3.
+    // Status: every cell has a result. The four example cells are byte-grounded without ncu
+    // evidence (L3); the counter-tier cell grounds nothing and has no attribution (L1), and the
+    // campaign is as rigorous as its least rigorous cell.
     let status = status(&scratch);
     assert_eq!(status["dcgm_grounded"], true);
-    assert_eq!(status["sol_rigor"], "L3");
+    assert_eq!(status["sol_rigor"], "L1");
+    let rigor = &status["cell_rigor"];
+    assert_eq!(rigor[0], serde_json::json!(["c008", "L3"]));
+    assert_eq!(rigor[4], serde_json::json!(["vgpu", "L1"]));
     assert_eq!(status["cells_total"], 5);
     let pages: Vec<(&str, &str)> = status["pages"]
         .as_array()
@@ -146,9 +162,11 @@ fn broken_and_missing_results_are_listed_not_fatal() {
     fs::remove_file(scratch.cell(CAMPAIGN, "c008").join("dcgm_correlation.json")).unwrap();
     let output = render(&scratch);
     assert!(output.status.success(), "{}", stderr(&output));
-    let html =
-        fs::read_to_string(campaign_dir(&scratch).join("report/index.html")).unwrap();
-    assert!(html.contains("data-cell=\"c064\">"), "the readable cells render");
+    let html = fs::read_to_string(campaign_dir(&scratch).join("report/index.html")).unwrap();
+    assert!(
+        html.contains("data-cell=\"c064\">"),
+        "the readable cells render"
+    );
     let completeness = &html[html.find("id=\"completeness\"").unwrap()..];
     assert!(completeness.contains("cell c032") && completeness.contains("invalid JSON"));
     assert!(
@@ -160,7 +178,11 @@ fn broken_and_missing_results_are_listed_not_fatal() {
     assert_eq!(status["dcgm_grounded"], false);
     assert_eq!(status["sol_rigor"], "L1");
     // No chart is drawn for a cell without a result.
-    assert!(!campaign_dir(&scratch).join("report/page-6-c008.svg").exists());
+    assert!(
+        !campaign_dir(&scratch)
+            .join("report/page-6-c008.svg")
+            .exists()
+    );
 }
 
 #[test]
@@ -219,7 +241,8 @@ fn chromium(profile: &Path, args: &[&str]) -> Option<Output> {
 /// Width and height of a PNG, from its IHDR chunk.
 fn png_size(bytes: &[u8]) -> (u32, u32) {
     assert_eq!(&bytes[..8], b"\x89PNG\r\n\x1a\n", "not a PNG");
-    let be = |at: usize| u32::from_be_bytes([bytes[at], bytes[at + 1], bytes[at + 2], bytes[at + 3]]);
+    let be =
+        |at: usize| u32::from_be_bytes([bytes[at], bytes[at + 1], bytes[at + 2], bytes[at + 3]]);
     (be(16), be(20))
 }
 
@@ -237,9 +260,15 @@ fn chromium_renders_the_report_and_every_chart_parses() {
     assert!(dom.status.success(), "{}", stderr(&dom));
     let dom_text = String::from_utf8_lossy(&dom.stdout);
     for cell in EXAMPLE_CELLS {
-        assert!(dom_text.contains(&format!("id=\"cell-{cell}\"")), "{cell} missing from the DOM");
+        assert!(
+            dom_text.contains(&format!("id=\"cell-{cell}\"")),
+            "{cell} missing from the DOM"
+        );
     }
-    assert!(dom_text.matches("<svg").count() >= 5 * 3, "inline charts missing from the DOM");
+    assert!(
+        dom_text.matches("<svg").count() >= 5 * 3,
+        "inline charts missing from the DOM"
+    );
     // A screenshot of the page, kept in the scratch directory.
     let shot = scratch.path().join("report.png");
     let screenshot = chromium(
@@ -255,7 +284,11 @@ fn chromium_renders_the_report_and_every_chart_parses() {
     let png = fs::read(&shot).unwrap();
     assert_eq!(png_size(&png), (1280, 2400));
     // A blank page compresses to almost nothing; charts and tables do not.
-    assert!(png.len() > 50_000, "screenshot of {} bytes looks blank", png.len());
+    assert!(
+        png.len() > 50_000,
+        "screenshot of {} bytes looks blank",
+        png.len()
+    );
     // Each standalone SVG is a document Chromium parses (an XML error page names the error).
     let report = campaign_dir(&scratch).join("report");
     for entry in fs::read_dir(&report).unwrap() {
@@ -304,5 +337,9 @@ fn summary_patches_its_table_and_keeps_the_prose() {
     let second = run();
     assert!(second.status.success());
     assert!(String::from_utf8_lossy(&second.stdout).contains("unchanged"));
-    assert_eq!(fs::read_to_string(&path).unwrap(), once, "a second run changed the file");
+    assert_eq!(
+        fs::read_to_string(&path).unwrap(),
+        once,
+        "a second run changed the file"
+    );
 }

@@ -8,7 +8,7 @@ mod ceilings_file;
 mod read;
 mod recorded;
 
-pub use atomic::write_atomic;
+pub use atomic::{write_atomic, write_atomic_batch};
 pub use campaign::{
     CampaignDir, CellDir, LayoutError, OUTPUT_CORRELATION, OUTPUT_FROZEN, PERFBENCH_FILE,
     SCRAPES_FILE,

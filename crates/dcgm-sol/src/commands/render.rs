@@ -7,7 +7,7 @@ use std::path::Path;
 
 use anyhow::{Context as _, anyhow};
 use sol_core::report::html::render_report;
-use sol_io::write_atomic;
+use sol_io::{write_atomic, write_atomic_batch};
 
 use crate::cli::{CampaignArgs, GlobalArgs};
 use crate::exit::{AppError, runtime};
@@ -29,9 +29,15 @@ pub fn run(global: &GlobalArgs, args: &CampaignArgs) -> Result<(), AppError> {
         .map_err(runtime)?;
     // Charts first and the page after them, the status last: a reader never finds a page
     // pointing at charts that are not there yet.
-    for chart in &report.charts {
-        write(&dir.join(&chart.file_name), chart.svg.as_bytes())?;
-    }
+    write_atomic_batch(
+        &dir,
+        report
+            .charts
+            .iter()
+            .map(|c| (c.file_name.as_str(), c.svg.as_bytes())),
+    )
+    .with_context(|| format!("writing the charts into {}", dir.display()))
+    .map_err(runtime)?;
     remove_stale_charts(&dir, report.charts.iter().map(|c| c.file_name.as_str()))?;
     let index = dir.join("index.html");
     write(&index, report.html.as_bytes())?;

@@ -77,13 +77,12 @@ struct Page {
 }
 
 impl Page {
-    /// Keeps `svg` as `<stem>.svg` and returns it ready to inline, its ids made unique on the
-    /// page (charts reuse ids such as a hatch pattern's).
+    /// Keeps `svg` as `<stem>.svg` and returns it inlined in a figure (chart ids are unique per
+    /// cell, chart and resource, so inlined charts share a page safely).
     fn figure(&mut self, stem: &str, caption: &str, svg: String) -> String {
         let file_name = format!("{stem}.svg");
-        let inline = prefix_ids(&svg, stem);
         let figure = format!(
-            "<figure>{inline}<figcaption>{} · <a href=\"{}\">{}</a></figcaption></figure>\n",
+            "<figure>{svg}<figcaption>{} · <a href=\"{}\">{}</a></figcaption></figure>\n",
             escape(caption),
             href(&file_name),
             escape(&file_name)
@@ -200,7 +199,7 @@ impl Page {
                 },
                 sweep_omitted,
             ),
-            page_status("gpu_spread", with_result, without),
+            page_status("gpu_spread", with_result.clone(), without.clone()),
             page_status(
                 "timeseries",
                 self.timeseries_cells.clone(),
@@ -453,7 +452,9 @@ fn overview_table(results: &[(&str, &Correlation)]) -> String {
 fn completeness(omitted: &[Omission]) -> String {
     let mut out = String::from("<section id=\"completeness\">\n<h2>Completeness</h2>\n");
     if omitted.is_empty() {
-        out.push_str("<p>Nothing is omitted: every cell has a result and every view is drawn.</p>\n");
+        out.push_str(
+            "<p>Nothing is omitted: every cell has a result and every view is drawn.</p>\n",
+        );
     } else {
         out.push_str("<table class=\"omitted\">\n<tr><th>omitted</th><th>why</th><th>how to get it</th></tr>\n");
         for o in omitted {
@@ -507,12 +508,4 @@ pub fn file_slug(cell_id: &str) -> String {
 /// A relative link to a file made by [`file_slug`] (its characters need no percent-encoding).
 fn href(file_name: &str) -> String {
     escape(file_name)
-}
-
-/// `id="x"` → `id="<prefix>-x"` and every `#x` reference (`url(#x)`, `href="#x"`) alike, so
-/// several inlined SVGs keep distinct ids on one page.
-fn prefix_ids(svg: &str, prefix: &str) -> String {
-    svg.replace("id=\"", &format!("id=\"{prefix}-"))
-        .replace("url(#", &format!("url(#{prefix}-"))
-        .replace("href=\"#", &format!("href=\"#{prefix}-"))
 }

@@ -3,5 +3,6 @@
 //! functions return.
 
 pub mod charts;
+pub mod html;
 pub mod status;
 pub mod svg;

@@ -202,7 +202,11 @@ mod tests {
     #[test]
     fn unreadable_results_say_what_is_wrong() {
         let truncated = &C128[..C128.len() / 2];
-        assert!(parse_result(truncated).unwrap_err().starts_with("invalid JSON"));
+        assert!(
+            parse_result(truncated)
+                .unwrap_err()
+                .starts_with("invalid JSON")
+        );
         let edited = |edit: fn(&mut serde_json::Map<String, serde_json::Value>)| {
             let mut value: serde_json::Value = serde_json::from_str(C128).unwrap();
             edit(value.as_object_mut().unwrap());
@@ -250,7 +254,10 @@ mod tests {
             reason: "no kernels.json".into(),
             fix: "add one".into(),
         };
-        assert_eq!(page_status("6", vec!["a".into()], vec![]).status, "complete");
+        assert_eq!(
+            page_status("6", vec!["a".into()], vec![]).status,
+            "complete"
+        );
         assert_eq!(
             page_status("6b", vec!["a".into()], vec![gap.clone()]).status,
             "partial"
