@@ -23,6 +23,7 @@ use crate::validity::link_rate_limits;
 use crate::window::Window;
 
 pub use attribution::{KernelCategories, KernelsError, resource_of_role};
+pub use rows::STRAGGLER_BELOW_MEDIAN;
 pub use schema::*;
 pub use table::render_table;
 

@@ -573,4 +573,4 @@ fn median(sorted: &[f64]) -> f64 {
 }
 
 /// A straggler: a GPU reading below this share of the median.
-pub(super) const STRAGGLER_BELOW_MEDIAN: f64 = 0.9;
+pub const STRAGGLER_BELOW_MEDIAN: f64 = 0.9;

@@ -6,7 +6,7 @@ use std::fmt::Write;
 use super::{
     MARGIN_PX, WIDTH_PX, cell_subtitle, no_data_reason, tier_label, write_badge, write_heading,
 };
-use crate::correlation::{Correlation, GpuRow, ResourceRow};
+use crate::correlation::{Correlation, GpuRow, ResourceRow, STRAGGLER_BELOW_MEDIAN};
 use crate::measure::{Resource, Tier};
 use crate::report::svg::{
     AXIS, Anchor, DocumentHead, Fill, INK, LegendItem, LegendSymbol, LinearScale, Marker, Pct, Px,
@@ -15,9 +15,6 @@ use crate::report::svg::{
     write_y_ticks,
 };
 
-/// A GPU below this share of the median is a straggler — the rule of the result's `STRAGGLER`
-/// warning (`correlation::rows::STRAGGLER_BELOW_MEDIAN`).
-const STRAGGLER_BELOW_MEDIAN: f64 = 0.9;
 /// Plot area, px.
 const PLOT_X0_PX: f64 = 70.0;
 const PLOT_X1_PX: f64 = WIDTH_PX - MARGIN_PX;
