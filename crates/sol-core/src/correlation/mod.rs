@@ -372,6 +372,9 @@ pub fn evaluate(input: &EvalInput) -> Result<Correlation, EvalError> {
     })
 }
 
+/// The rungs of the rigor ladder, least rigorous first.
+pub const RIGOR_LEVELS: [&str; 4] = ["L1", "L2", "L3", "L4"];
+
 /// The rung of the rigor ladder (DESIGN.md): L3 needs byte-grounded PROF data, L4 adds ncu
 /// evidence; without PROF data the cell is only as good as its profiler view — L2 with a
 /// per-category attribution, else L1 (busy-time counters ground nothing).

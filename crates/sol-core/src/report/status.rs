@@ -4,7 +4,7 @@
 
 use serde::Serialize;
 
-use crate::correlation::{Correlation, SCHEMA_VERSION};
+use crate::correlation::{Correlation, RIGOR_LEVELS, SCHEMA_VERSION};
 
 /// Schema tag of `report_status.json`.
 pub const STATUS_SCHEMA: &str = "report_status_v1";
@@ -91,23 +91,21 @@ pub struct ReportStatus {
     pub campaign: String,
     /// Every cell of the campaign has a readable dcgm_correlation.json.
     pub dcgm_grounded: bool,
-    /// `L4` (DCGM-grounded, ncu evidence in every cell), `L3` (DCGM-grounded), `L1` (some cell
-    /// has only the profiler proxy: no DCGM result).
+    /// The least rigorous cell's rung: `L4` (DCGM-grounded with ncu evidence), `L3`
+    /// (DCGM-grounded), `L2` (counter tier with a per-category attribution), `L1` (counter tier
+    /// only, or no DCGM result).
     pub sol_rigor: String,
     /// Cells in the campaign.
     pub cells_total: usize,
     /// Cells with a readable result.
     pub cells_with_result: usize,
-    /// Each cell's rigor (`L3`/`L4` from its result, `L1` without one).
+    /// Each cell's rigor (from its result, `L1` without one).
     pub cell_rigor: Vec<(String, String)>,
     /// Per page.
     pub pages: Vec<PageStatus>,
     /// Everything left out, campaign-wide.
     pub omitted: Vec<Omission>,
 }
-
-/// Least rigorous first.
-const RIGOR_ORDER: [&str; 3] = ["L1", "L3", "L4"];
 
 /// The campaign's status from its cells and the pages the report drew.
 pub fn report_status(campaign: &str, cells: &[ReportCell], pages: Vec<PageStatus>) -> ReportStatus {
@@ -124,7 +122,7 @@ pub fn report_status(campaign: &str, cells: &[ReportCell], pages: Vec<PageStatus
     let sol_rigor = cell_rigor
         .iter()
         .map(|(_, r)| r.as_str())
-        .min_by_key(|r| RIGOR_ORDER.iter().position(|o| o == r).unwrap_or(0))
+        .min_by_key(|r| RIGOR_LEVELS.iter().position(|o| o == r).unwrap_or(0))
         .unwrap_or("L1")
         .to_string();
     let mut omitted: Vec<Omission> = cells.iter().filter_map(cell_omission).collect();
@@ -242,6 +240,19 @@ mod tests {
         assert_eq!(status.omitted.len(), 2);
         assert!(status.omitted[0].fix.contains("--cell-id b"));
         assert_eq!(status.omitted[1].reason, "invalid JSON: eof");
+        // L2 lies between L1 and L3 on the ladder.
+        let with_rigor = |id: &str, rigor: &str| {
+            let mut result = parse_result(C128).unwrap();
+            result.sol_rigor = rigor.to_string();
+            cell(id, CellInput::Result(Box::new(result)))
+        };
+        let ladder = |rigors: &[&str]| {
+            let cells: Vec<ReportCell> = rigors.iter().map(|r| with_rigor(r, r)).collect();
+            report_status("camp", &cells, Vec::new()).sol_rigor
+        };
+        assert_eq!(ladder(&["L3", "L2"]), "L2");
+        assert_eq!(ladder(&["L2", "L1"]), "L1");
+        assert_eq!(ladder(&["L4", "L3"]), "L3");
         // An empty campaign is not grounded.
         assert!(!report_status("camp", &[], Vec::new()).dcgm_grounded);
     }
