@@ -3,7 +3,7 @@
 
 use std::path::PathBuf;
 
-use clap::{Args, Parser, Subcommand};
+use clap::{Args, Parser, Subcommand, ValueEnum};
 
 /// Workload speed-of-light (%SoL) from NVIDIA DCGM exporter metrics over a benchmark cell's window.
 #[derive(Debug, Parser)]
@@ -60,6 +60,36 @@ pub enum Command {
     Render(CampaignArgs),
     /// Patch the "Workload-level SoL" table of the campaign's sol-summary.md.
     Summary(CampaignArgs),
+    /// Publish the campaign's results to the Parquet lake (campaign_v1, dcgm_sol_v1).
+    Publish(PublishArgs),
+}
+
+/// `publish`.
+#[derive(Debug, Args)]
+pub struct PublishArgs {
+    /// Campaign slug (a directory under --campaigns-dir).
+    #[arg(long)]
+    pub campaign: String,
+    /// Lake directory (created when missing).
+    #[arg(long, default_value = "lake")]
+    pub lake: PathBuf,
+    /// When the campaign's partition exists: refuse, replace it atomically, or add a file.
+    #[arg(long, value_enum, default_value_t = IfExistsArg::Error)]
+    pub if_exists: IfExistsArg,
+    /// Refuse a campaign where some cell has no usable dcgm_correlation.json.
+    #[arg(long)]
+    pub strict: bool,
+}
+
+/// `--if-exists`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum IfExistsArg {
+    /// Refuse.
+    Error,
+    /// Replace the partition (old or new, never a mix).
+    Overwrite,
+    /// Add this publish's rows beside the earlier ones.
+    Append,
 }
 
 /// A whole campaign.

@@ -4,6 +4,7 @@ mod ceilings;
 mod correlate;
 mod fold;
 mod probe;
+mod publish;
 mod render;
 mod summary;
 
@@ -19,5 +20,6 @@ pub fn dispatch(cli: &Cli) -> Result<(), AppError> {
         Command::Fold(args) => fold::run(&cli.global, args),
         Command::Render(args) => render::run(&cli.global, args),
         Command::Summary(args) => summary::run(&cli.global, args),
+        Command::Publish(args) => publish::run(&cli.global, args),
     }
 }
