@@ -25,22 +25,28 @@ const DESCRIPTION_KEY: &str = "description";
 /// Parquet key-value metadata naming the table a file belongs to.
 const TABLE_KEY: &str = "dcgm_sol.table";
 
-/// How a column's value is read from a row. `None` is SQL NULL.
+/// Reads one value of type `T` from a row of type `R`; `None` is SQL NULL.
+pub type Reader<R, T> = Box<dyn Fn(&R) -> Option<T>>;
+
+/// Reads a list of texts from a row (empty, never NULL, when there is nothing).
+pub type ListReader<R> = Box<dyn Fn(&R) -> Vec<String>>;
+
+/// How a column's value is read from a row.
 pub enum Value<R> {
     /// UTF-8 text.
-    Text(Box<dyn Fn(&R) -> Option<String>>),
+    Text(Reader<R, String>),
     /// 64-bit float.
-    Float(Box<dyn Fn(&R) -> Option<f64>>),
+    Float(Reader<R, f64>),
     /// 32-bit integer.
-    Int32(Box<dyn Fn(&R) -> Option<i32>>),
+    Int32(Reader<R, i32>),
     /// 64-bit integer.
-    Int64(Box<dyn Fn(&R) -> Option<i64>>),
+    Int64(Reader<R, i64>),
     /// Boolean.
-    Bool(Box<dyn Fn(&R) -> Option<bool>>),
+    Bool(Reader<R, bool>),
     /// Instant in microseconds since the Unix epoch, UTC.
-    TimestampUs(Box<dyn Fn(&R) -> Option<i64>>),
+    TimestampUs(Reader<R, i64>),
     /// List of texts (never NULL: empty when there is nothing).
-    TextList(Box<dyn Fn(&R) -> Vec<String>>),
+    TextList(ListReader<R>),
 }
 
 impl<R> Value<R> {

@@ -37,7 +37,7 @@ pub fn run(global: &GlobalArgs, args: &PublishArgs) -> Result<(), AppError> {
     check_publishable(&status, args.strict).map_err(|refusal| refused(&status, refusal))?;
     if !status.dcgm_grounded {
         tracing::warn!(
-            "campaign `{}` is NOT DCGM-grounded: only {} of {} cells have a usable dcgm_correlation.json; publishing with the gap recorded (campaign_v1.dcgm_grounded = false, omitted_cells lists them). Use --strict to refuse instead.",
+            "campaign `{}`: NOT DCGM-GROUNDED — only {} of {} cells have a usable dcgm_correlation.json; publishing with the gap recorded (campaign_v1.dcgm_grounded = false, omitted_cells lists them). Use --strict to refuse instead.",
             campaign.slug,
             status.cells_with_result,
             status.cells_total
