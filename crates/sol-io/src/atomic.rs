@@ -21,12 +21,17 @@ pub fn write_atomic(path: &Path, bytes: &[u8]) -> io::Result<()> {
 /// over the destination: never half a file), with one directory sync at the end instead of two
 /// syncs per file. For regenerable outputs written by the thousand (report charts): after a
 /// power loss a file may be empty — re-run the command — but a reader never sees a torn one.
+/// A file already holding exactly `bytes` is left alone (re-renders rewrite only what changed).
 pub fn write_atomic_batch<'a>(
     directory: &Path,
     files: impl IntoIterator<Item = (&'a str, &'a [u8])>,
 ) -> io::Result<()> {
     for (name, bytes) in files {
-        replace(directory, &directory.join(name), bytes, false)?;
+        let path = directory.join(name);
+        if fs::read(&path).is_ok_and(|existing| existing == bytes) {
+            continue;
+        }
+        replace(directory, &path, bytes, false)?;
     }
     sync_directory(directory);
     Ok(())
@@ -40,18 +45,18 @@ fn directory_of(path: &Path) -> &Path {
 
 /// A temporary file in `directory`, filled (and synced when asked), renamed over `path`.
 fn replace(directory: &Path, path: &Path, bytes: &[u8], sync_file: bool) -> io::Result<()> {
-    let mut temp = tempfile::Builder::new()
-        .prefix(".dcgm-sol-")
-        .suffix(".tmp")
-        .tempfile_in(directory)?;
-    temp.write_all(bytes)?;
-    if sync_file {
-        temp.as_file().sync_all()?;
-    }
+    let mut builder = tempfile::Builder::new();
+    builder.prefix(".dcgm-sol-").suffix(".tmp");
+    // The mode is set when the file is created (tempfile's default is 0600): no extra chmod.
     #[cfg(unix)]
     {
         use std::os::unix::fs::PermissionsExt;
-        fs::set_permissions(temp.path(), fs::Permissions::from_mode(OUTPUT_MODE))?;
+        builder.permissions(fs::Permissions::from_mode(OUTPUT_MODE));
+    }
+    let mut temp = builder.tempfile_in(directory)?;
+    temp.write_all(bytes)?;
+    if sync_file {
+        temp.as_file().sync_all()?;
     }
     temp.persist(path).map_err(|e| e.error)?;
     Ok(())
