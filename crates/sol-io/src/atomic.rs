@@ -100,6 +100,39 @@ mod tests {
         assert_eq!(fs::read_dir(dir.path()).unwrap().count(), 2);
     }
 
+    #[cfg(unix)]
+    #[test]
+    fn a_batch_leaves_unchanged_files_alone_and_writes_readable_ones() {
+        use std::os::unix::fs::{MetadataExt, PermissionsExt};
+        let dir = tempfile::tempdir().unwrap();
+        write_atomic_batch(
+            dir.path(),
+            [("same.svg", &b"x"[..]), ("edit.svg", &b"1"[..])],
+        )
+        .unwrap();
+        let inode = |name: &str| fs::metadata(dir.path().join(name)).unwrap().ino();
+        let (same, edit) = (inode("same.svg"), inode("edit.svg"));
+        write_atomic_batch(
+            dir.path(),
+            [("same.svg", &b"x"[..]), ("edit.svg", &b"2"[..])],
+        )
+        .unwrap();
+        // A rename installs a new inode; an untouched file keeps its own.
+        assert_eq!(inode("same.svg"), same);
+        assert_ne!(inode("edit.svg"), edit);
+        assert_eq!(
+            fs::read_to_string(dir.path().join("edit.svg")).unwrap(),
+            "2"
+        );
+        // Created 0644 (before umask): owner-writable and never more permissive than that.
+        let mode = fs::metadata(dir.path().join("edit.svg"))
+            .unwrap()
+            .permissions()
+            .mode();
+        assert_eq!(mode & 0o600, 0o600);
+        assert_eq!(mode & !0o644 & 0o777, 0);
+    }
+
     #[test]
     fn fails_cleanly_in_a_missing_directory() {
         let dir = tempfile::tempdir().unwrap();
