@@ -62,6 +62,63 @@ pub enum Command {
     Summary(CampaignArgs),
     /// Publish the campaign's results to the Parquet lake (campaign_v1, dcgm_sol_v1).
     Publish(PublishArgs),
+    /// Run a bench command while scraping dcgm-exporter(s) directly (no Prometheus needed),
+    /// then correlate the cell.
+    Record(Box<RecordArgs>),
+}
+
+/// `record`.
+#[derive(Debug, Args)]
+pub struct RecordArgs {
+    /// dcgm-exporter metrics URL (repeatable), e.g. `http://node-1:9400/metrics`.
+    #[arg(long = "exporter", required = true, value_name = "URL")]
+    pub exporters: Vec<String>,
+    /// Campaign slug (created under --campaigns-dir when missing).
+    #[arg(long)]
+    pub campaign: String,
+    /// Cell id (created when missing).
+    #[arg(long)]
+    pub cell_id: String,
+    /// Scrape interval: `1s`, `500ms`, `2.5` (seconds).
+    #[arg(long, default_value = "1s", value_parser = parse_interval)]
+    pub interval: std::time::Duration,
+    /// Only record; do not correlate the cell afterwards.
+    #[arg(long)]
+    pub no_correlate: bool,
+    /// Hardware and peaks for the correlate step.
+    #[command(flatten)]
+    pub eval: EvalArgs,
+    /// Expected GPU count for the correlate step (default: TP × DP × PP from the bench context).
+    #[arg(long)]
+    pub n_gpus: Option<u32>,
+    /// Timezone of naive local bench times for the correlate step.
+    #[arg(long)]
+    pub timezone: Option<String>,
+    /// The bench command and its arguments, after `--`.
+    #[arg(last = true, required = true, value_name = "COMMAND")]
+    pub command: Vec<String>,
+}
+
+/// Shortest and longest scrape interval `record` accepts.
+const INTERVAL_BOUNDS_S: (f64, f64) = (0.1, 3600.0);
+
+/// `1s`, `500ms`, `1.5s`, `2m` or a plain number of seconds.
+fn parse_interval(text: &str) -> Result<std::time::Duration, String> {
+    let trimmed = text.trim();
+    let seconds = match trimmed.parse::<f64>() {
+        Ok(seconds) => seconds,
+        Err(_) => trimmed
+            .parse::<jiff::SignedDuration>()
+            .map_err(|e| format!("`{text}` is not a duration (`1s`, `500ms`, `2.5`): {e}"))?
+            .as_secs_f64(),
+    };
+    let (low, high) = INTERVAL_BOUNDS_S;
+    if !(low..=high).contains(&seconds) {
+        return Err(format!(
+            "`{text}` is outside {low} s … {high} s; dcgm-exporter refreshes every few seconds at most"
+        ));
+    }
+    Ok(std::time::Duration::from_secs_f64(seconds))
 }
 
 /// `publish`.

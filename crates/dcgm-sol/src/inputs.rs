@@ -8,6 +8,7 @@ use sol_core::bench::{BenchError, BenchReadOptions, BenchRun, read_atlas, read_b
 use sol_core::ceilings::Ceilings;
 use sol_core::context::Context;
 use sol_core::correlation::KernelCategories;
+use sol_core::record::RecordManifest;
 use sol_core::report::status::{CellInput, ReportCell, parse_result};
 use sol_core::scope::{Scope, parse_selector};
 use sol_core::time::parse_instant;
@@ -228,13 +229,18 @@ pub fn cell_window_and_context(
     if let Some(atlas) = atlas_context(campaign, &cell.id)? {
         context.fill_from(&atlas);
     }
+    // The bench file's own window when it is exact; else the run `record` timed; else whatever
+    // the bench file gives.
     let window = match (
         window_from_flags(args)?,
         run.as_ref().and_then(|(r, _)| r.window.clone()),
+        recorded_window(cell)?,
     ) {
-        (Some(flags), _) => flags,
-        (None, Some(window)) => window,
-        (None, None) => {
+        (Some(flags), _, _) => flags,
+        (None, Some(bench), _) if bench.confidence == WindowConfidence::Exact => bench,
+        (None, _, Some(recorded)) => recorded,
+        (None, Some(bench), None) => bench,
+        (None, None, None) => {
             let why = if run.is_some() {
                 "its bench file records no absolute time"
             } else {
@@ -247,6 +253,22 @@ pub fn cell_window_and_context(
         }
     };
     Ok((window, context))
+}
+
+/// The window of the command `record` ran in the cell, when it did.
+fn recorded_window(cell: &CellDir) -> Result<Option<Window>, AppError> {
+    let path = cell.file(sol_io::RECORD_MANIFEST);
+    if !path.is_file() {
+        return Ok(None);
+    }
+    let text = read_text(&path).map_err(input)?;
+    let manifest: RecordManifest = serde_json::from_str(&text).map_err(|e| {
+        input(anyhow!(
+            "{}: not a dcgm-sol record manifest ({e}); delete it or re-run record",
+            path.display()
+        ))
+    })?;
+    Ok(Some(manifest.window()))
 }
 
 /// Every cell of a campaign with its dcgm_correlation.json read (or why it cannot be), in cell

@@ -7,6 +7,7 @@ mod exit;
 mod inputs;
 mod output;
 mod pipeline;
+mod recorder;
 mod sources;
 
 use std::process::ExitCode;
@@ -17,7 +18,7 @@ fn main() -> ExitCode {
     let args = cli::Cli::parse();
     init_logging(args.global.verbose, args.global.quiet);
     match commands::dispatch(&args) {
-        Ok(()) => ExitCode::SUCCESS,
+        Ok(code) => code,
         Err(error) => {
             output::print_error(&error);
             error.exit_code()

@@ -467,6 +467,45 @@ mod tests {
     }
 
     #[test]
+    fn scrape_15_s_collect_30_s_integrates_each_dcgm_sample_once() {
+        // dcgm-exporter refreshes every 30 s at t = 30k; refresh k publishes the mean over
+        // (30(k−1), 30k], cycling 0.9, 0.3, 0.6 (k mod 3). Prometheus scrapes every 15 s from
+        // t = 5 (5, 20, 35, …, 485), so each value is read twice, and a change first shows at
+        // 30k + 5: 16 changes, enough to fit the grid.
+        let value = |k: i64| [0.9, 0.3, 0.6][k.rem_euclid(3) as usize];
+        let scraped: Vec<Sample> = (0..=32)
+            .map(|j| {
+                let t_s = 5.0 + 15.0 * j as f64;
+                Sample {
+                    t_s,
+                    value: value((t_s / 30.0).floor() as i64),
+                }
+            })
+            .collect();
+        // The fit sees changes at 30k + 5 only: period 30 s, phase 5 s — 5 s after the true
+        // refresh, the lag no scrape can resolve (at most one scrape interval).
+        let grid = RefreshGrid::fit(&change_times(&scraped), 15.0).unwrap();
+        assert!((grid.period_s - 30.0).abs() < 1e-9, "{grid:?}");
+        assert!(
+            (grid.phase_s.rem_euclid(30.0) - 5.0).abs() < 1e-9,
+            "{grid:?}"
+        );
+        let kept = regrid(&scraped, &grid);
+        assert_eq!(kept.len(), 17, "one sample per refresh, k = 0..16");
+        // Window [5, 245]: regridded spans (30k − 25, 30k + 5] for k = 1..8 fill it, values
+        // .3 .6 .9 .3 .6 .9 .3 .6 → sum 4.5 → mean 4.5 / 8 = 0.5625, the truth over (0, 240]
+        // shifted by the 5 s lag.
+        let result = integrate(&series_spans(&kept, 30.0), 5.0, 245.0);
+        assert!((result.integral / 240.0 - 0.5625).abs() < 1e-12);
+        assert_eq!(result.covered_s, 240.0);
+        // Integrating every scrape over its own 15 s counts the edge values by halves:
+        // 0.9 × 15 (t = 20) + (.3+.6+.9+.3+.6+.9+.3) × 30 + 0.6 × 15 (t = 245) = 139.5 →
+        // 0.58125, 1.9 points off.
+        let naive = integrate(&to_spans(&scraped, 15.0), 5.0, 245.0);
+        assert!((naive.integral / 240.0 - 0.58125).abs() < 1e-12);
+    }
+
+    #[test]
     fn a_genuinely_repeated_value_keeps_its_refresh() {
         // Refresh every 30 s; the value stays 0.5 for refreshes 0–2, scraped every 10 s: one
         // sample per refresh survives, so coverage stays complete.

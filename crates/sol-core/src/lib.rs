@@ -19,6 +19,7 @@ pub mod labels;
 pub mod measure;
 pub mod probe;
 pub mod promapi;
+pub mod record;
 pub mod report;
 pub mod scope;
 pub mod scrape;

@@ -16,6 +16,10 @@ pub const OUTPUT_FROZEN: &str = "dcgm-frozen.yaml";
 pub const PERFBENCH_FILE: &str = "inference_perfbench_v1.json";
 /// Profiler categories.
 pub const KERNELS_FILE: &str = "kernels.json";
+/// What `record` ran and when (the exact window), in the cell.
+pub const RECORD_MANIFEST: &str = "dcgm-record.json";
+/// `record`'s scrape journal, appended as scrapes come in.
+pub const RECORD_JOURNAL: &str = "dcgm-scrapes.journal";
 
 /// A layout problem.
 #[derive(Debug, thiserror::Error)]
@@ -165,6 +169,45 @@ impl CampaignDir {
         })
     }
 
+    /// Opens `<campaigns_dir>/<slug>/cells/<id>`, creating the campaign, its `cells` directory
+    /// and the cell when missing (for `record`, which starts a cell). Names are checked before
+    /// anything is created, and each existing level must stay inside its parent.
+    pub fn create_cell(
+        campaigns_dir: &Path,
+        slug: &str,
+        id: &str,
+    ) -> Result<(CampaignDir, CellDir), LayoutError> {
+        check_component("campaign slug", slug)?;
+        check_component("cell id", id)?;
+        let create = |path: &Path| {
+            fs::create_dir_all(path).map_err(|source| LayoutError::Io {
+                path: path.to_path_buf(),
+                source,
+            })
+        };
+        let campaign_path = campaigns_dir.join(slug);
+        if !campaign_path.exists() {
+            create(&campaign_path)?;
+        }
+        let campaign = CampaignDir::open(campaigns_dir, slug)?;
+        let cells = campaign.cells_dir();
+        create(&cells)?;
+        if !canonical(&cells)?.starts_with(&campaign.path) {
+            return Err(LayoutError::Escapes {
+                what: "cells directory",
+                name: "cells".to_string(),
+                resolved: canonical(&cells)?,
+                parent: campaign.path.clone(),
+            });
+        }
+        let cell_path = cells.join(id);
+        if !cell_path.exists() {
+            create(&cell_path)?;
+        }
+        let cell = campaign.cell(id)?;
+        Ok((campaign, cell))
+    }
+
     fn cells_dir(&self) -> PathBuf {
         self.path.join("cells")
     }
@@ -255,6 +298,7 @@ impl CellDir {
             let is_json = name.ends_with(".json") || name.ends_with(".jsonl");
             let ours = name == OUTPUT_CORRELATION
                 || name == KERNELS_FILE
+                || name == RECORD_MANIFEST
                 || name.starts_with("ncu")
                 || name.starts_with('.');
             if path.is_file() && is_json && !ours {
