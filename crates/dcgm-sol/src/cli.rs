@@ -297,6 +297,10 @@ pub struct CorrelateArgs {
     /// Every cell of the campaign, in parallel.
     #[arg(long, conflicts_with = "cell_id")]
     pub all_cells: bool,
+    /// A bench file holding several runs (a GuideLLM sweep, appended vLLM runs) becomes one
+    /// cell per run, `<cell>.run<index>`, each correlated on its own.
+    #[arg(long, conflicts_with = "bench_index")]
+    pub split_runs: bool,
     /// Parallel cells with --all-cells (default: the number of cores).
     #[arg(long)]
     pub jobs: Option<usize>,

@@ -13,7 +13,7 @@ use sol_core::report::status::{CellInput, ReportCell, parse_result};
 use sol_core::scope::{Scope, parse_selector};
 use sol_core::time::parse_instant;
 use sol_core::window::{Window, WindowConfidence};
-use sol_io::{CampaignDir, CellDir, PERFBENCH_FILE, read_text};
+use sol_io::{BenchRunRef, CampaignDir, CellDir, PERFBENCH_FILE, read_text};
 
 use crate::cli::{EvalArgs, GlobalArgs, ScopeArgs, WindowArgs};
 use crate::exit::{AppError, input};
@@ -80,8 +80,23 @@ fn timezone(name: Option<&str>) -> Result<Option<jiff::tz::TimeZone>, AppError> 
     }
 }
 
-/// Finds and reads the cell's bench run. `None` when the cell has no bench file at all.
-fn bench_run(cell: &CellDir, args: &WindowArgs) -> Result<Option<(BenchRun, PathBuf)>, AppError> {
+/// A cell's bench file read: every run, the file, and the run a split-off cell stands for.
+pub struct BenchRuns {
+    /// Every run of the file.
+    pub runs: Vec<BenchRun>,
+    /// The file.
+    pub path: PathBuf,
+    /// For a cell split off a multi-run file: its run.
+    pub pinned_index: Option<usize>,
+}
+
+/// Finds and reads the cell's bench file (for a cell split off another, that cell's file).
+/// `None` when the cell has no bench file at all.
+pub fn bench_runs(
+    campaign: &CampaignDir,
+    cell: &CellDir,
+    args: &WindowArgs,
+) -> Result<Option<BenchRuns>, AppError> {
     let options = BenchReadOptions {
         captured_at_is_end: args.captured_at_is_end,
         timezone: timezone(args.timezone.as_deref())?,
@@ -94,12 +109,25 @@ fn bench_run(cell: &CellDir, args: &WindowArgs) -> Result<Option<(BenchRun, Path
         );
         Ok(read_bench(&file_name, &text, &options))
     };
-    // An explicit file, or the seed's bundle by name, must read; other JSON in the cell is tried
-    // in name order and skipped only when it is not a bench result at all.
-    let explicit = args
-        .bench_file
-        .clone()
-        .or_else(|| Some(cell.file(PERFBENCH_FILE)).filter(|p| p.is_file()));
+    let reference = match (&args.bench_file, cell.bench_run_ref()) {
+        (None, Some(path)) => Some(read_bench_run_ref(&path)?),
+        _ => None,
+    };
+    // An explicit file, the split-off run's file, or the seed's bundle by name must read; other
+    // JSON in the cell is tried in name order and skipped only when it is not a bench result.
+    let explicit = match &reference {
+        Some(reference) => Some(
+            campaign
+                .cell(&reference.from_cell)
+                .map_err(input)?
+                .file(&reference.bench_file),
+        ),
+        None => args
+            .bench_file
+            .clone()
+            .or_else(|| Some(cell.file(PERFBENCH_FILE)).filter(|p| p.is_file())),
+    };
+    let pinned_index = reference.map(|r| r.index);
     let (runs, path) = match explicit {
         Some(path) => (
             read(&path)?.map_err(|e| input(anyhow!("{}: {e}", path.display())))?,
@@ -132,7 +160,51 @@ fn bench_run(cell: &CellDir, args: &WindowArgs) -> Result<Option<(BenchRun, Path
             }
         }
     };
-    let run = match (args.bench_index, runs.len()) {
+    Ok(Some(BenchRuns {
+        runs,
+        path,
+        pinned_index,
+    }))
+}
+
+/// The cell's recorded scrapes: its own, else (for a cell split off another) that cell's — one
+/// recording of a whole sweep serves every run.
+pub fn cell_recording(campaign: &CampaignDir, cell: &CellDir) -> Result<Option<PathBuf>, AppError> {
+    if let Some(path) = cell.scrapes() {
+        return Ok(Some(path));
+    }
+    let Some(reference) = cell.bench_run_ref() else {
+        return Ok(None);
+    };
+    let from = read_bench_run_ref(&reference)?.from_cell;
+    Ok(campaign.cell(&from).map_err(input)?.scrapes())
+}
+
+fn read_bench_run_ref(path: &Path) -> Result<BenchRunRef, AppError> {
+    let text = read_text(path).map_err(input)?;
+    serde_json::from_str(&text).map_err(|e| {
+        input(anyhow!(
+            "{}: not a dcgm-sol run reference ({e}); delete the cell and split again with --split-runs",
+            path.display()
+        ))
+    })
+}
+
+/// The cell's bench run: `--bench-index`, the split-off cell's run, or the file's only run.
+fn bench_run(
+    campaign: &CampaignDir,
+    cell: &CellDir,
+    args: &WindowArgs,
+) -> Result<Option<(BenchRun, PathBuf)>, AppError> {
+    let Some(BenchRuns {
+        runs,
+        path,
+        pinned_index,
+    }) = bench_runs(campaign, cell, args)?
+    else {
+        return Ok(None);
+    };
+    let run = match (args.bench_index.or(pinned_index), runs.len()) {
         (Some(index), _) => runs.into_iter().find(|r| r.index == index).ok_or_else(|| {
             input(anyhow!(
                 "{}: no run with --bench-index {index}",
@@ -150,7 +222,7 @@ fn bench_run(cell: &CellDir, args: &WindowArgs) -> Result<Option<(BenchRun, Path
                 .collect::<Vec<_>>()
                 .join("; ");
             return Err(input(anyhow!(
-                "{} holds {} runs ({listing}); choose one with --bench-index",
+                "{} holds {} runs ({listing}); choose one with --bench-index, or make each its own cell with --split-runs",
                 path.display(),
                 runs.len()
             )));
@@ -215,7 +287,7 @@ pub fn cell_window_and_context(
     cell: &CellDir,
     args: &WindowArgs,
 ) -> Result<(Window, Context), AppError> {
-    let run = bench_run(cell, args)?;
+    let run = bench_run(campaign, cell, args)?;
     let mut context = run
         .as_ref()
         .map(|(r, _)| r.context.clone())

@@ -9,6 +9,7 @@ mod output;
 mod pipeline;
 mod recorder;
 mod sources;
+mod split;
 
 use std::process::ExitCode;
 

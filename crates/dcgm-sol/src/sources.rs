@@ -20,7 +20,7 @@ use sol_prom::{
 
 use crate::cli::SourceArgs;
 use crate::exit::{AppError, input, runtime};
-use crate::inputs::display_path;
+use crate::inputs::{cell_recording, display_path};
 
 /// Environment variable naming the API when no flag does.
 const URL_VARIABLE: &str = "PROMETHEUS_URL";
@@ -72,7 +72,7 @@ impl CellSource {
         if let Some(url) = &args.prometheus {
             return live(args, url);
         }
-        if let Some(path) = cell.scrapes() {
+        if let Some(path) = cell_recording(campaign, cell)? {
             return Ok(CellSource::Recorded(recorded(campaign, &path)));
         }
         match env_text(URL_VARIABLE) {

@@ -20,6 +20,23 @@ pub const KERNELS_FILE: &str = "kernels.json";
 pub const RECORD_MANIFEST: &str = "dcgm-record.json";
 /// `record`'s scrape journal, appended as scrapes come in.
 pub const RECORD_JOURNAL: &str = "dcgm-scrapes.journal";
+/// In a cell made from one run of another cell's multi-run bench file: which file and run.
+pub const BENCH_RUN_REF: &str = "dcgm-bench-run.json";
+/// In a cell whose runs were split into cells of their own: it is a container, not a cell.
+pub const SPLIT_MARKER: &str = "dcgm-split.json";
+
+/// The content of [`BENCH_RUN_REF`].
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct BenchRunRef {
+    /// The cell holding the bench file (and the recording, if any).
+    pub from_cell: String,
+    /// The bench file's name in that cell.
+    pub bench_file: String,
+    /// The run's index in the file.
+    pub index: usize,
+    /// The run's label (`constant 2 req/s`).
+    pub label: String,
+}
 
 /// A layout problem.
 #[derive(Debug, thiserror::Error)]
@@ -89,6 +106,13 @@ fn check_component(what: &'static str, name: &str) -> Result<(), LayoutError> {
         }),
         None => Ok(()),
     }
+}
+
+fn create_dirs(path: &Path) -> Result<(), LayoutError> {
+    fs::create_dir_all(path).map_err(|source| LayoutError::Io {
+        path: path.to_path_buf(),
+        source,
+    })
 }
 
 fn canonical(path: &Path) -> Result<PathBuf, LayoutError> {
@@ -179,33 +203,35 @@ impl CampaignDir {
     ) -> Result<(CampaignDir, CellDir), LayoutError> {
         check_component("campaign slug", slug)?;
         check_component("cell id", id)?;
-        let create = |path: &Path| {
-            fs::create_dir_all(path).map_err(|source| LayoutError::Io {
-                path: path.to_path_buf(),
-                source,
-            })
-        };
         let campaign_path = campaigns_dir.join(slug);
         if !campaign_path.exists() {
-            create(&campaign_path)?;
+            create_dirs(&campaign_path)?;
         }
         let campaign = CampaignDir::open(campaigns_dir, slug)?;
-        let cells = campaign.cells_dir();
-        create(&cells)?;
-        if !canonical(&cells)?.starts_with(&campaign.path) {
+        let cell = campaign.new_cell(id)?;
+        Ok((campaign, cell))
+    }
+
+    /// Opens `cells/<id>`, creating `cells` and the cell when missing; each existing level must
+    /// stay inside its parent.
+    pub fn new_cell(&self, id: &str) -> Result<CellDir, LayoutError> {
+        check_component("cell id", id)?;
+        let cells = self.cells_dir();
+        create_dirs(&cells)?;
+        let resolved = canonical(&cells)?;
+        if !resolved.starts_with(&self.path) {
             return Err(LayoutError::Escapes {
                 what: "cells directory",
                 name: "cells".to_string(),
-                resolved: canonical(&cells)?,
-                parent: campaign.path.clone(),
+                resolved,
+                parent: self.path.clone(),
             });
         }
         let cell_path = cells.join(id);
         if !cell_path.exists() {
-            create(&cell_path)?;
+            create_dirs(&cell_path)?;
         }
-        let cell = campaign.cell(id)?;
-        Ok((campaign, cell))
+        self.cell(id)
     }
 
     fn cells_dir(&self) -> PathBuf {
@@ -226,7 +252,8 @@ impl CampaignDir {
         })
     }
 
-    /// Every cell id (directory under `cells/`), sorted.
+    /// Every cell id (directory under `cells/`), sorted; cells split into one cell per run
+    /// (holding [`SPLIT_MARKER`]) are containers and left out.
     pub fn cell_ids(&self) -> Result<Vec<String>, LayoutError> {
         let dir = self.cells_dir();
         let entries = fs::read_dir(&dir).map_err(|source| match source.kind() {
@@ -246,7 +273,7 @@ impl CampaignDir {
                 path: dir.clone(),
                 source,
             })?;
-            if entry.path().is_dir() {
+            if entry.path().is_dir() && !entry.path().join(SPLIT_MARKER).exists() {
                 ids.push(entry.file_name().to_string_lossy().into_owned());
             }
         }
@@ -269,6 +296,11 @@ impl CellDir {
     /// The cell's recorded scrapes, if present.
     pub fn scrapes(&self) -> Option<PathBuf> {
         Some(self.file(SCRAPES_FILE)).filter(|p| p.is_file())
+    }
+
+    /// Which run of which cell's bench file this cell is, when it was split off one.
+    pub fn bench_run_ref(&self) -> Option<PathBuf> {
+        Some(self.file(BENCH_RUN_REF)).filter(|p| p.is_file())
     }
 
     /// The cell's kernels.json, if present.
@@ -299,6 +331,8 @@ impl CellDir {
             let ours = name == OUTPUT_CORRELATION
                 || name == KERNELS_FILE
                 || name == RECORD_MANIFEST
+                || name == BENCH_RUN_REF
+                || name == SPLIT_MARKER
                 || name.starts_with("ncu")
                 || name.starts_with('.');
             if path.is_file() && is_json && !ours {

@@ -14,6 +14,7 @@ use crate::exit::{AppError, input, runtime};
 use crate::inputs::{ceilings_for, open_campaign};
 use crate::output::{print_stdout, sorted_json};
 use crate::pipeline::{CellOutcome, Plan, correlate_cell};
+use crate::split::split_runs;
 
 /// `--json` shape of `--all-cells`.
 #[derive(Serialize)]
@@ -32,11 +33,14 @@ struct CellReport<'a> {
 pub fn run(global: &GlobalArgs, args: &CorrelateArgs) -> Result<(), AppError> {
     let campaign = open_campaign(global, &args.cell.campaign)?;
     let ceilings = ceilings_for(global, Some(&campaign))?;
-    let cell_ids = match (&args.cell.cell_id, args.all_cells) {
+    let mut cell_ids = match (&args.cell.cell_id, args.all_cells) {
         (Some(id), false) => vec![id.clone()],
         (None, true) => campaign.cell_ids().map_err(input)?,
         _ => return Err(input(anyhow!("give --cell-id ID or --all-cells"))),
     };
+    if args.split_runs {
+        cell_ids = split_runs(&campaign, &cell_ids, &args.window)?;
+    }
     if cell_ids.is_empty() {
         return Err(input(anyhow!("campaign `{}` has no cells", campaign.slug)));
     }

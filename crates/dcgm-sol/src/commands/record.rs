@@ -171,6 +171,9 @@ fn correlate_args(campaign: &CampaignDir, cell: &CellDir, args: &RecordArgs) -> 
             cell_id: Some(cell.id.clone()),
         },
         all_cells: false,
+        // A sweep file the command wrote (several runs) becomes one cell per run, all measured
+        // from this one recording.
+        split_runs: true,
         jobs: None,
         eval: args.eval.clone(),
         window: WindowArgs {
