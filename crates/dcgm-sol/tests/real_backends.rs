@@ -428,6 +428,39 @@ fn check_pod_split_in_namespace(result: &Value) {
     assert_eq!(result["namespace"], "dynamo-workload");
 }
 
+/// A namespace value written to break out of its matcher: quotes, a closing brace, PromQL
+/// operators, a backslash and a newline. Quoted correctly it is one label value like any other.
+const HOSTILE_NAMESPACE: &str = "ns\"} or vector(1) or up{a=\"\\\nx";
+
+/// GPU 1 runs in the hostile namespace, GPU 0 in another one.
+fn hostile_namespace() -> Case {
+    let gpus = one_host_gpus();
+    let mut scenario = Scenario::default();
+    for (gpu, namespace) in [(&gpus[0], "other"), (&gpus[1], HOSTILE_NAMESPACE)] {
+        let labels = with(&gpu.labels(Exporter::Legacy), &[("namespace", namespace)]);
+        scenario.exporter(PROF_LEGACY, gpu.load, |_| Some(labels.clone()));
+    }
+    case(scenario, &["--n-gpus", "1", "--namespace", HOSTILE_NAMESPACE])
+}
+
+fn check_hostile_namespace(result: &Value) {
+    // The selector stays one selector: exactly GPU 1 (g = 1), never GPU 0 nor a `vector(1)` —
+    // the figures of GPU 1 alone (as for the namespace-scoped pod split).
+    check_workload(
+        result,
+        &Workload {
+            n_gpus: 1,
+            seen: 1,
+            hbm_pct: 46.5,
+            tensor_pct: 32.4,
+            nvlink_pct: 22.0,
+            pcie_pct: 8.5,
+            energy_j: 79_740.0,
+        },
+    );
+    assert_eq!(result["namespace"], HOSTILE_NAMESPACE);
+}
+
 /// Host A's exporter runs throughout; host B's restarts: no scrapes 9–11 (T0 + 135 … 165 s), and
 /// its `instance` (the exporter pod's address, added by Prometheus) changes across the restart.
 /// Loads: A0 g = 0, A1 g = 1, B0 g = 2, B1 g = 3.
@@ -836,6 +869,7 @@ scenario_tests! {
     one_host_legacy_names: one_host(PROF_LEGACY, Exporter::Legacy), check_one_host;
     pod_labels_appear_mid_window: pod_split(), check_pod_split;
     pod_labels_appear_mid_window_scoped_by_namespace: pod_split_in_namespace(), check_pod_split_in_namespace;
+    hostile_namespace_stays_one_selector: hostile_namespace(), check_hostile_namespace;
     exporter_restart_gap: restart_gap(), check_restart_gap;
     mig_gpu_level_and_instance_series: mig(), check_mig;
     gpu_missing_entirely: missing_gpu(), check_missing_gpu;
