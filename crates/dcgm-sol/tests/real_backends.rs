@@ -440,7 +440,10 @@ fn hostile_namespace() -> Case {
         let labels = with(&gpu.labels(Exporter::Legacy), &[("namespace", namespace)]);
         scenario.exporter(PROF_LEGACY, gpu.load, |_| Some(labels.clone()));
     }
-    case(scenario, &["--n-gpus", "1", "--namespace", HOSTILE_NAMESPACE])
+    case(
+        scenario,
+        &["--n-gpus", "1", "--namespace", HOSTILE_NAMESPACE],
+    )
 }
 
 fn check_hostile_namespace(result: &Value) {
