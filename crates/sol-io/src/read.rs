@@ -1,8 +1,13 @@
 //! Reading input files with errors that name the file and say what to do.
 
-use std::fs;
-use std::io;
+use std::fs::{self, File};
+use std::io::{self, BufRead, BufReader, Read, Seek, SeekFrom};
 use std::path::{Path, PathBuf};
+
+/// Longest line [`for_each_line`] accepts: exporter lines are well under a kilobyte.
+pub const MAX_LINE_BYTES: usize = 16 << 20;
+/// How much of a file's end [`last_line`] reads.
+const TAIL_BYTES: u64 = 64 << 10;
 
 /// An input file that cannot be read as text.
 #[derive(Debug, thiserror::Error)]
@@ -22,6 +27,16 @@ pub enum InputError {
         /// First bad byte.
         offset: usize,
     },
+    /// A line longer than [`MAX_LINE_BYTES`] (a damaged or wrong file).
+    #[error("{path}: line {line} is longer than {max_mib} MiB; is this the right file?")]
+    LineTooLong {
+        /// The file.
+        path: PathBuf,
+        /// 1-based line number.
+        line: usize,
+        /// The limit, MiB.
+        max_mib: usize,
+    },
     /// Any other I/O failure.
     #[error("{path}: {source}")]
     Io {
@@ -32,9 +47,8 @@ pub enum InputError {
     },
 }
 
-/// Reads a whole file as UTF-8.
-pub fn read_text(path: &Path) -> Result<String, InputError> {
-    let bytes = fs::read(path).map_err(|source| match source.kind() {
+fn io_error(path: &Path) -> impl Fn(io::Error) -> InputError + '_ {
+    move |source| match source.kind() {
         io::ErrorKind::NotFound => InputError::NotFound {
             path: path.to_path_buf(),
         },
@@ -42,9 +56,117 @@ pub fn read_text(path: &Path) -> Result<String, InputError> {
             path: path.to_path_buf(),
             source,
         },
-    })?;
+    }
+}
+
+/// Reads a whole file as UTF-8.
+pub fn read_text(path: &Path) -> Result<String, InputError> {
+    let bytes = fs::read(path).map_err(io_error(path))?;
     String::from_utf8(bytes).map_err(|e| InputError::NotUtf8 {
         path: path.to_path_buf(),
         offset: e.utf8_error().valid_up_to(),
     })
+}
+
+/// Calls `each` with every line of a UTF-8 text file (without its `\n`), reading it in pieces:
+/// memory holds one line, not the file. Stops at the first error.
+pub fn for_each_line<E: From<InputError>>(
+    path: &Path,
+    mut each: impl FnMut(&str) -> Result<(), E>,
+) -> Result<(), E> {
+    let file = File::open(path).map_err(io_error(path))?;
+    let mut reader = BufReader::with_capacity(1 << 20, file);
+    let mut line = Vec::new();
+    let (mut number, mut offset) = (0, 0);
+    loop {
+        line.clear();
+        let read = (&mut reader)
+            .take(MAX_LINE_BYTES as u64 + 1)
+            .read_until(b'\n', &mut line)
+            .map_err(io_error(path))?;
+        if read == 0 {
+            return Ok(());
+        }
+        number += 1;
+        if line.last() == Some(&b'\n') {
+            line.pop();
+        } else if line.len() > MAX_LINE_BYTES {
+            return Err(InputError::LineTooLong {
+                path: path.to_path_buf(),
+                line: number,
+                max_mib: MAX_LINE_BYTES >> 20,
+            }
+            .into());
+        }
+        let text = std::str::from_utf8(&line).map_err(|e| InputError::NotUtf8 {
+            path: path.to_path_buf(),
+            offset: offset + e.valid_up_to(),
+        })?;
+        each(text)?;
+        offset += read;
+    }
+}
+
+/// The last non-blank line of a text file, read from its tail.
+pub fn last_line(path: &Path) -> Result<String, InputError> {
+    let mut file = File::open(path).map_err(io_error(path))?;
+    let length = file.metadata().map_err(io_error(path))?.len();
+    file.seek(SeekFrom::Start(length.saturating_sub(TAIL_BYTES)))
+        .map_err(io_error(path))?;
+    let mut tail = Vec::new();
+    file.read_to_end(&mut tail).map_err(io_error(path))?;
+    let text = String::from_utf8_lossy(&tail);
+    Ok(text
+        .trim_end()
+        .rsplit('\n')
+        .next()
+        .unwrap_or_default()
+        .to_string())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn lines_of(bytes: &[u8]) -> Result<Vec<String>, InputError> {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("f");
+        fs::write(&path, bytes).unwrap();
+        let mut lines = Vec::new();
+        for_each_line(&path, |line| {
+            lines.push(line.to_string());
+            Ok::<(), InputError>(())
+        })?;
+        Ok(lines)
+    }
+
+    #[test]
+    fn streams_lines_with_or_without_a_final_newline() {
+        assert_eq!(lines_of(b"a\nb\r\n\nc").unwrap(), ["a", "b\r", "", "c"]);
+        assert!(lines_of(b"").unwrap().is_empty());
+    }
+
+    #[test]
+    fn names_the_first_bad_byte_and_overlong_lines() {
+        let error = lines_of(b"ok\nbad \xff here\n").unwrap_err();
+        // "ok\n" is 3 bytes, "bad " 4 more: the bad byte is at offset 7.
+        assert!(
+            matches!(error, InputError::NotUtf8 { offset: 7, .. }),
+            "{error}"
+        );
+        let long = vec![b'x'; MAX_LINE_BYTES + 1];
+        let error = lines_of(&long).unwrap_err();
+        assert!(
+            error.to_string().contains("line 1 is longer than 16 MiB"),
+            "{error}"
+        );
+    }
+
+    #[test]
+    fn last_line_skips_trailing_blanks() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("f");
+        fs::write(&path, "m 1 5\n# EOF\n\n  \n").unwrap();
+        assert_eq!(last_line(&path).unwrap(), "# EOF");
+    }
 }

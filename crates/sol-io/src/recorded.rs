@@ -5,13 +5,18 @@
 use std::path::{Path, PathBuf};
 
 use sol_core::catalog;
-use sol_core::scrape::{ScrapeError, parse_exposition};
+use sol_core::scrape::{ExpositionReader, ParsedScrapes, ScrapeError, format_of_last_line};
 use sol_core::source::{
     FetchRequest, Fetched, MetricSource, RangeTooLong, query_records, raw_sample_plan,
     typical_interval_s,
 };
 
-use crate::read::{InputError, read_text};
+use crate::read::{InputError, for_each_line, last_line};
+
+/// Longest scrape interval the first pass allows for: samples farther than
+/// [`MARGIN_INTERVALS`](sol_core::source::MARGIN_INTERVALS) such intervals from the window are
+/// dropped while the file streams, before the data's own interval is known.
+const MAX_PLAUSIBLE_INTERVAL_S: f64 = 600.0;
 
 /// A recorded source that cannot deliver.
 #[derive(Debug, thiserror::Error)]
@@ -65,26 +70,28 @@ pub struct RecordedScrapes {
     pub display_name: String,
 }
 
-/// Reads and parses a recorded scrapes file, keeping catalog metrics in scope and range.
+/// Streams a recorded scrapes file, keeping catalog metrics in scope and range: memory follows
+/// the samples near the window, not the file's size.
 pub fn load_recorded_scrapes(
     source: &RecordedScrapes,
     request: &FetchRequest,
 ) -> Result<Fetched, SourceError> {
     let path: &Path = &source.path;
-    let text = read_text(path)?;
-    let parsed = parse_exposition(&text).map_err(|error| SourceError::Parse {
-        path: path.to_path_buf(),
-        error,
+    let (from_s, to_s) = request
+        .widened_to_interval(Some(MAX_PLAUSIBLE_INTERVAL_S))
+        .range_s();
+    let parsed = stream_exposition(path, &|metric, t_s| {
+        request.metrics.contains(&metric) && t_s >= from_s && t_s <= to_s
     })?;
     if parsed.sample_count == 0 {
         return Err(SourceError::Empty {
             path: path.to_path_buf(),
         });
     }
-    if !parsed.untimestamped.is_empty() {
+    if parsed.untimestamped_count > 0 {
         return Err(SourceError::NoTimestamps {
             path: path.to_path_buf(),
-            untimestamped: parsed.untimestamped.len(),
+            untimestamped: parsed.untimestamped_count,
         });
     }
     let known: Vec<_> = parsed
@@ -122,6 +129,23 @@ pub fn load_recorded_scrapes(
         queries,
         warnings: Vec::new(),
     })
+}
+
+/// Reads an exposition file line by line, keeping the samples `keep` wants.
+fn stream_exposition(
+    path: &Path,
+    keep: &dyn Fn(&str, f64) -> bool,
+) -> Result<ParsedScrapes, SourceError> {
+    let mut reader = ExpositionReader::new(format_of_last_line(&last_line(path)?));
+    for_each_line(path, |line| {
+        reader
+            .push_line(line, keep)
+            .map_err(|error| SourceError::Parse {
+                path: path.to_path_buf(),
+                error,
+            })
+    })?;
+    Ok(reader.finish())
 }
 
 impl MetricSource for RecordedScrapes {

@@ -1,9 +1,10 @@
 //! Timestamped samples gathered into one series per (metric, labels).
 //!
-//! Successive scrapes repeat every series, so the per-line lookup uses the label set exactly as
-//! written (borrowed from the input): nothing is decoded or allocated for a series already seen.
-//! Only a new spelling is decoded, and it joins an existing series when it names the same labels
-//! (`{a="1",b="2"}` and `{b="2", a="1",}` are one series).
+//! Successive scrapes repeat every series, so the per-line lookup uses the metric name and the
+//! label set exactly as written, looked up by `&str`: nothing is decoded or allocated for a
+//! series already seen, and the input need not outlive the table (lines can be streamed). Only a
+//! new spelling is decoded (and stored), and it joins an existing series when it names the same
+//! labels (`{a="1",b="2"}` and `{b="2", a="1",}` are one series).
 
 use std::collections::HashMap;
 use std::collections::hash_map::Entry;
@@ -15,28 +16,35 @@ use crate::series::{RawSeries, Sample};
 
 /// Series under construction.
 #[derive(Debug, Default)]
-pub(super) struct SeriesTable<'a> {
-    /// Series index by metric name and label set as written.
-    by_spelling: HashMap<(&'a str, &'a str), usize>,
+pub(super) struct SeriesTable {
+    /// Series index by metric name, then by label set as written.
+    by_spelling: HashMap<String, HashMap<String, usize>>,
     /// Series index by metric name and decoded labels.
-    by_identity: HashMap<(&'a str, Labels), usize>,
+    by_identity: HashMap<(String, Labels), usize>,
     series: Vec<RawSeries>,
 }
 
-impl<'a> SeriesTable<'a> {
+impl SeriesTable {
     /// Adds a sample to the series of `metric` with label set `raw_labels` (as written, braces
     /// included or empty), creating the series on first sight.
     pub(super) fn push(
         &mut self,
-        metric: &'a str,
-        raw_labels: &'a str,
+        metric: &str,
+        raw_labels: &str,
         sample: Sample,
     ) -> Result<(), ScrapeErrorKind> {
-        let index = match self.by_spelling.get(&(metric, raw_labels)) {
+        let known = self
+            .by_spelling
+            .get(metric)
+            .and_then(|spellings| spellings.get(raw_labels));
+        let index = match known {
             Some(&index) => index,
             None => {
                 let index = self.series_index(metric, raw_labels)?;
-                self.by_spelling.insert((metric, raw_labels), index);
+                self.by_spelling
+                    .entry(metric.to_string())
+                    .or_default()
+                    .insert(raw_labels.to_string(), index);
                 index
             }
         };
@@ -61,13 +69,9 @@ impl<'a> SeriesTable<'a> {
     }
 
     /// Index of the series a new spelling of a label set belongs to.
-    fn series_index(
-        &mut self,
-        metric: &'a str,
-        raw_labels: &str,
-    ) -> Result<usize, ScrapeErrorKind> {
+    fn series_index(&mut self, metric: &str, raw_labels: &str) -> Result<usize, ScrapeErrorKind> {
         let labels = decode_label_set(raw_labels)?;
-        Ok(match self.by_identity.entry((metric, labels)) {
+        Ok(match self.by_identity.entry((metric.to_string(), labels)) {
             Entry::Occupied(known) => *known.get(),
             Entry::Vacant(slot) => {
                 let index = self.series.len();

@@ -58,8 +58,10 @@ pub struct ParsedScrapes {
     /// Timestamped samples, one series per (metric, labels), ordered by metric name then labels;
     /// samples in ascending time, equal timestamps (duplicates included) in input order.
     pub series: Vec<RawSeries>,
-    /// Samples without a timestamp, in input order.
+    /// Samples without a timestamp that were kept, in input order.
     pub untimestamped: Vec<UntimestampedSample>,
+    /// Samples without a timestamp read, kept or not.
+    pub untimestamped_count: usize,
     /// Metric family → type from `# TYPE` lines (the last one wins); informational only.
     pub declared_types: BTreeMap<String, String>,
     /// Number of sample lines, timestamped or not.
@@ -72,68 +74,124 @@ pub struct ParsedScrapes {
 /// commas, `{}`, the escapes `\\` `\"` `\n`, `NaN`/`+Inf`/`-Inf`, integers beyond 2^53 (as the
 /// nearest f64) and OpenMetrics exemplars (ignored). Fails on the first malformed line.
 pub fn parse_exposition(text: &str) -> Result<ParsedScrapes, ScrapeError> {
-    let format = detect_format(text);
-    let mut table = SeriesTable::default();
-    let mut untimestamped = Vec::new();
-    let mut declared_types = BTreeMap::new();
-    let mut sample_count = 0;
-    let mut eof_seen = false;
+    let mut reader = ExpositionReader::new(detect_format(text));
+    for line in text.split('\n') {
+        reader.push_line(line, &|_, _| true)?;
+    }
+    Ok(reader.finish())
+}
 
-    for (index, raw_line) in text.split('\n').enumerate() {
+/// Reads exposition text line by line — the whole text, or a file streamed from disk — keeping
+/// only the samples a filter wants: memory follows what is kept, not the input's size. Every
+/// line is still checked, and counted in [`ParsedScrapes::sample_count`].
+#[derive(Debug)]
+pub struct ExpositionReader {
+    format: ExpositionFormat,
+    table: SeriesTable,
+    untimestamped: Vec<UntimestampedSample>,
+    untimestamped_count: usize,
+    declared_types: BTreeMap<String, String>,
+    sample_count: usize,
+    lines_read: usize,
+    eof_seen: bool,
+}
+
+impl ExpositionReader {
+    /// A reader for text in `format` (known up front: it fixes the timestamp unit; see
+    /// [`format_of_last_line`]).
+    pub fn new(format: ExpositionFormat) -> ExpositionReader {
+        ExpositionReader {
+            format,
+            table: SeriesTable::default(),
+            untimestamped: Vec::new(),
+            untimestamped_count: 0,
+            declared_types: BTreeMap::new(),
+            sample_count: 0,
+            lines_read: 0,
+            eof_seen: false,
+        }
+    }
+
+    /// Reads the next line (without its `\n`; a trailing `\r` is ignored). `keep(metric, t_s)`
+    /// says whether a timestamped sample is kept; samples without a timestamp are kept when
+    /// `keep(metric, NaN)` is true.
+    pub fn push_line(
+        &mut self,
+        raw_line: &str,
+        keep: &dyn Fn(&str, f64) -> bool,
+    ) -> Result<(), ScrapeError> {
+        self.lines_read += 1;
         let line = raw_line.strip_suffix('\r').unwrap_or(raw_line);
-        let fail = |kind| ScrapeError::at(index + 1, kind, line);
-        if eof_seen {
+        let fail = |kind| ScrapeError::at(self.lines_read, kind, line);
+        if self.eof_seen {
             if line.trim().is_empty() {
-                continue;
+                return Ok(());
             }
             return Err(fail(ScrapeErrorKind::ContentAfterEof));
         }
         match parse_line(line).map_err(fail)? {
             Line::Blank | Line::Comment => {}
-            Line::Eof => eof_seen = true,
+            Line::Eof => self.eof_seen = true,
             Line::Type { metric, kind } => {
-                if declared_types.get(metric).map(String::as_str) != Some(kind) {
-                    declared_types.insert(metric.to_string(), kind.to_string());
+                if self.declared_types.get(metric).map(String::as_str) != Some(kind) {
+                    self.declared_types
+                        .insert(metric.to_string(), kind.to_string());
                 }
             }
             Line::Sample(sample) => {
-                sample_count += 1;
+                self.sample_count += 1;
                 match sample.raw_timestamp {
                     Some(raw_timestamp) => {
-                        let t_s = epoch_seconds(raw_timestamp, format).map_err(fail)?;
-                        let value = sample.value;
-                        table
-                            .push(sample.metric, sample.raw_labels, Sample { t_s, value })
-                            .map_err(fail)?;
+                        let t_s = epoch_seconds(raw_timestamp, self.format).map_err(fail)?;
+                        if keep(sample.metric, t_s) {
+                            let value = sample.value;
+                            self.table
+                                .push(sample.metric, sample.raw_labels, Sample { t_s, value })
+                                .map_err(fail)?;
+                        }
                     }
-                    None => untimestamped.push(UntimestampedSample {
-                        metric: sample.metric.to_string(),
-                        labels: decode_label_set(sample.raw_labels).map_err(fail)?,
-                        value: sample.value,
-                    }),
+                    None => {
+                        self.untimestamped_count += 1;
+                        if keep(sample.metric, f64::NAN) {
+                            self.untimestamped.push(UntimestampedSample {
+                                metric: sample.metric.to_string(),
+                                labels: decode_label_set(sample.raw_labels).map_err(fail)?,
+                                value: sample.value,
+                            });
+                        }
+                    }
                 }
             }
         }
+        Ok(())
     }
 
-    Ok(ParsedScrapes {
-        format,
-        series: table.into_sorted_series(),
-        untimestamped,
-        declared_types,
-        sample_count,
-    })
+    /// Everything read.
+    pub fn finish(self) -> ParsedScrapes {
+        ParsedScrapes {
+            format: self.format,
+            series: self.table.into_sorted_series(),
+            untimestamped: self.untimestamped,
+            untimestamped_count: self.untimestamped_count,
+            declared_types: self.declared_types,
+            sample_count: self.sample_count,
+        }
+    }
+}
+
+/// The dialect of a text whose last non-blank line is `last_line`.
+pub fn format_of_last_line(last_line: &str) -> ExpositionFormat {
+    if is_eof_marker(last_line.trim_end()) {
+        ExpositionFormat::OpenMetrics
+    } else {
+        ExpositionFormat::PrometheusText
+    }
 }
 
 /// OpenMetrics when the last non-blank line is `# EOF`. Read from the tail so the unit is known
 /// before the first timestamp (a streaming reader can seek to the end first).
 fn detect_format(text: &str) -> ExpositionFormat {
-    let last_line = text.trim_end().rsplit('\n').next().unwrap_or_default();
-    if is_eof_marker(last_line) {
-        ExpositionFormat::OpenMetrics
-    } else {
-        ExpositionFormat::PrometheusText
-    }
+    format_of_last_line(text.trim_end().rsplit('\n').next().unwrap_or_default())
 }
 
 #[cfg(test)]
