@@ -45,7 +45,7 @@ fn correlate_args(extra: &[&'static str]) -> Vec<&'static str> {
 /// Deterministic delays spread over `[0, span]` (a fixed linear congruential sequence, so a
 /// failure reproduces).
 fn delays(span: Duration, count: u32) -> Vec<Duration> {
-    let mut state: u64 = 0x5eed_0f_d1ce;
+    let mut state: u64 = 0x005e_ed0f_d1ce;
     (0..count)
         .map(|_| {
             state = state
@@ -130,13 +130,16 @@ fn two_correlate_runs_on_one_cell_at_once_leave_one_complete_result() {
     }
 }
 
-/// The lake's `<table>/campaign=<slug>` partitions: file name → bytes.
-fn partitions(lake: &Path) -> Vec<(String, Vec<(String, Vec<u8>)>)> {
+/// A partition's files: name and bytes, sorted by name.
+type PartitionFiles = Vec<(String, Vec<u8>)>;
+
+/// The lake's `<table>/campaign=<slug>` partitions, by table.
+fn partitions(lake: &Path) -> Vec<(String, PartitionFiles)> {
     ["campaign_v1", "dcgm_sol_v1"]
         .iter()
         .map(|table| {
             let dir = lake.join(table).join(format!("campaign={CAMPAIGN}"));
-            let mut files: Vec<(String, Vec<u8>)> = fs::read_dir(&dir)
+            let mut files: PartitionFiles = fs::read_dir(&dir)
                 .unwrap_or_else(|e| panic!("{} missing: {e}", dir.display()))
                 .map(|e| {
                     let e = e.unwrap();
