@@ -33,5 +33,12 @@ echo "== cargo fmt --check"
 cargo fmt --all -- --check
 echo "== cargo clippy -D warnings"
 cargo clippy --workspace --all-targets --locked -- -D warnings
+if ! cargo deny --version >/dev/null 2>&1; then
+  echo "== installing cargo-deny (crates.io)"
+  cargo install cargo-deny --locked --quiet
+fi
+# Advisories need the RustSec database from GitHub, out of reach here: licences, bans, sources.
+echo "== cargo deny (licences, bans, sources)"
+cargo deny --offline check licenses bans sources
 echo "== cargo test"
 cargo test --workspace --locked

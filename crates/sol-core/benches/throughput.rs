@@ -143,6 +143,9 @@ fn report(what: &str, amount: f64, unit: &str, tool: Duration, floor: Duration) 
 }
 
 fn main() {
+    // `cargo bench -p sol-core --bench throughput -- <part>` runs one part (for profiling).
+    let only: Option<String> = std::env::args().skip(1).find(|a| !a.starts_with('-'));
+    let wanted = |part: &str| only.as_deref().is_none_or(|o| part.contains(o));
     let series = rack_hour();
     let samples = (GPUS * SECONDS * FIELDS.len()) as f64;
     println!(
@@ -150,6 +153,18 @@ fn main() {
         FIELDS.len()
     );
 
+    if wanted("integration") {
+        integration(&series, samples);
+    }
+    if wanted("scrapes") {
+        scrapes(&series);
+    }
+    if wanted("json") {
+        json(&series);
+    }
+}
+
+fn integration(series: &[RawSeries], samples: f64) {
     let ceilings = Ceilings::builtin().expect("built-in ceilings");
     let context = Context::default();
     let window = Window {
@@ -162,7 +177,7 @@ fn main() {
         full_span_s: None,
     };
     let data = CellData {
-        series: &series,
+        series,
         window: &window,
         expected_gpus: Some((GPUS as u32, "bench".into())),
         hw_key: Some("gb300_nvl72"),
@@ -186,8 +201,10 @@ fn main() {
         integrate,
         touch,
     );
+}
 
-    let text = openmetrics(&series);
+fn scrapes(series: &[RawSeries]) {
+    let text = openmetrics(series);
     let mb = text.len() as f64 / 1e6;
     let parse = median(|| {
         black_box(parse_exposition(black_box(&text)).expect("parses"));
@@ -202,8 +219,10 @@ fn main() {
         parse,
         lines,
     );
+}
 
-    let json = prometheus_json(&series);
+fn json(series: &[RawSeries]) {
+    let json = prometheus_json(series);
     let mb = json.len() as f64 / 1e6;
     let decode = median(|| {
         black_box(parse_response(black_box(&json)).expect("parses"));
