@@ -34,12 +34,14 @@ pub fn median_interval_s(samples: &[Sample]) -> Option<f64> {
     if gaps.is_empty() {
         return None;
     }
-    gaps.sort_by(f64::total_cmp);
-    let mid = gaps.len() / 2;
-    Some(if gaps.len() % 2 == 1 {
-        gaps[mid]
+    // Selection, not a sort: linear, and this runs for every series of every cell.
+    let (count, mid) = (gaps.len(), gaps.len() / 2);
+    let (lower, &mut upper_middle, _) = gaps.select_nth_unstable_by(mid, f64::total_cmp);
+    Some(if count % 2 == 1 {
+        upper_middle
     } else {
-        (gaps[mid - 1] + gaps[mid]) / 2.0
+        let lower_middle = lower.iter().copied().fold(f64::NEG_INFINITY, f64::max);
+        (lower_middle + upper_middle) / 2.0
     })
 }
 
@@ -254,15 +256,6 @@ pub fn integrate(spans: &[Span], start_s: f64, end_s: f64) -> WindowIntegral {
     result
 }
 
-/// The value in effect at `t_s` (the span whose `(start, end]` contains it).
-pub fn value_at(spans: &[Span], t_s: f64) -> Option<f64> {
-    let index = spans.partition_point(|span| span.end_s < t_s);
-    spans
-        .get(index)
-        .filter(|span| span.start_s < t_s)
-        .map(|span| span.value)
-}
-
 /// Increase of a monotonic counter over a window, with resets handled.
 #[derive(Debug, Clone, Copy, PartialEq, Default)]
 pub struct CounterIncrease {
@@ -377,15 +370,6 @@ mod tests {
         // A gap of exactly 2 intervals still counts as covered: (20, 40] holds the next value.
         let spans = to_spans(&samples(&[(10.0, 1.0), (20.0, 1.0), (40.0, 3.0)]), 10.0);
         assert_eq!(spans[2].start_s, 20.0);
-    }
-
-    #[test]
-    fn value_at_uses_half_open_spans() {
-        let spans = to_spans(&samples(&[(10.0, 0.2), (20.0, 0.4)]), 10.0);
-        assert_eq!(value_at(&spans, 10.0), Some(0.2)); // t = 10 belongs to (0, 10]
-        assert_eq!(value_at(&spans, 10.5), Some(0.4));
-        assert_eq!(value_at(&spans, 0.0), None);
-        assert_eq!(value_at(&spans, 21.0), None);
     }
 
     #[test]

@@ -1,9 +1,12 @@
 //! Workload-level time series: the mean over reporting GPUs at each scrape, for charts and for
 //! steady-state detection.
 
+use std::cmp::Ordering;
+use std::collections::BinaryHeap;
+
 use crate::assemble::Assembly;
 use crate::catalog::Quantity;
-use crate::integrate::{Span, series_spans, value_at};
+use crate::integrate::{Span, series_spans};
 use crate::window::Window;
 
 /// Longest series kept; longer ones are averaged into buckets.
@@ -15,25 +18,85 @@ pub fn points_from_spans(per_gpu: &[Vec<Span>], window: &Window, interval_s: f64
     points_in(per_gpu, window.start_s, window.end_s + interval_s)
 }
 
+/// Sample times closer than this are one time (scrapes of several hosts a few ms apart).
+const SAME_TIME_S: f64 = 1e-3;
+
+/// The next span end of one GPU in the merge of every GPU's (ascending) span ends.
+#[derive(Debug, Clone, Copy, PartialEq)]
+struct Head {
+    end_s: f64,
+    gpu: usize,
+    index: usize,
+}
+
+impl Eq for Head {}
+
+impl Ord for Head {
+    /// Reversed, so the max-heap pops the earliest end (ties: the lower GPU first).
+    fn cmp(&self, other: &Self) -> Ordering {
+        other
+            .end_s
+            .total_cmp(&self.end_s)
+            .then_with(|| other.gpu.cmp(&self.gpu))
+    }
+}
+
+impl PartialOrd for Head {
+    fn partial_cmp(&self, other: &Self) -> Option<Ordering> {
+        Some(self.cmp(other))
+    }
+}
+
+/// The mean over GPUs at every distinct span end in `(from_s, to_s]`. Each GPU's spans are
+/// ascending, so the times are a k-way merge and each GPU's value is found by a cursor that
+/// only moves forward: linear in the spans, no sort.
 fn points_in(per_gpu: &[Vec<Span>], from_s: f64, to_s: f64) -> Vec<[f64; 2]> {
-    let mut times: Vec<f64> = per_gpu
+    let mut heads: BinaryHeap<Head> = per_gpu
         .iter()
-        .flatten()
-        .map(|span| span.end_s)
-        .filter(|t| *t > from_s && *t <= to_s)
-        .collect();
-    times.sort_by(f64::total_cmp);
-    times.dedup_by(|a, b| (*a - *b).abs() < 1e-3);
-    let points: Vec<[f64; 2]> = times
-        .into_iter()
-        .filter_map(|t| {
-            let values: Vec<f64> = per_gpu
-                .iter()
-                .filter_map(|spans| value_at(spans, t))
-                .collect();
-            (!values.is_empty()).then(|| [t, values.iter().sum::<f64>() / values.len() as f64])
+        .enumerate()
+        .filter_map(|(gpu, spans)| {
+            let index = spans.partition_point(|s| s.end_s <= from_s);
+            spans.get(index).map(|s| Head {
+                end_s: s.end_s,
+                gpu,
+                index,
+            })
         })
+        .filter(|head| head.end_s <= to_s)
         .collect();
+    let mut cursors = vec![0_usize; per_gpu.len()];
+    let mut last_time: Option<f64> = None;
+    let mut points = Vec::new();
+    while let Some(head) = heads.pop() {
+        if let Some(next) = per_gpu[head.gpu].get(head.index + 1)
+            && next.end_s <= to_s
+        {
+            heads.push(Head {
+                end_s: next.end_s,
+                gpu: head.gpu,
+                index: head.index + 1,
+            });
+        }
+        let t = head.end_s;
+        if last_time.is_some_and(|last| (t - last).abs() < SAME_TIME_S) {
+            continue;
+        }
+        last_time = Some(t);
+        let (mut sum, mut reporting) = (0.0, 0_usize);
+        for (spans, cursor) in per_gpu.iter().zip(&mut cursors) {
+            // The span whose (start, end] holds t: the first ending at or after t.
+            while spans.get(*cursor).is_some_and(|s| s.end_s < t) {
+                *cursor += 1;
+            }
+            if let Some(span) = spans.get(*cursor).filter(|s| s.start_s < t) {
+                sum += span.value;
+                reporting += 1;
+            }
+        }
+        if reporting > 0 {
+            points.push([t, sum / reporting as f64]);
+        }
+    }
     downsample(points)
 }
 
@@ -95,4 +158,54 @@ fn downsample(points: Vec<[f64; 2]>) -> Vec<[f64; 2]> {
             ]
         })
         .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn span(start_s: f64, end_s: f64, value: f64) -> Span {
+        Span {
+            start_s,
+            end_s,
+            value,
+        }
+    }
+
+    #[test]
+    fn merges_unaligned_gpus_with_half_open_spans() {
+        // GPU A scraped at 10, 20, 30; GPU B at 15, 25 and 20.0004 (same time as A's 20 within
+        // 1 ms) — spans (previous, t]. B has a gap: nothing in (25, 40).
+        let a = vec![
+            span(0.0, 10.0, 1.0),
+            span(10.0, 20.0, 2.0),
+            span(20.0, 30.0, 3.0),
+        ];
+        let b = vec![
+            span(5.0, 15.0, 10.0),
+            span(15.0, 20.0004, 20.0),
+            span(20.0004, 25.0, 30.0),
+        ];
+        let points = points_in(&[a, b], 0.0, 40.0);
+        // t = 10: A (0,10] 1, B (5,15] 10 → 5.5; t = 15: A (10,20] 2, B 10 → 6;
+        // t = 20: A 2, B (15,20.0004] 20 → 11 (B's 20.0004 is the same time);
+        // t = 25: A (20,30] 3, B (20.0004,25] 30 → 16.5; t = 30: A 3 alone.
+        assert_eq!(
+            points,
+            vec![
+                [10.0, 5.5],
+                [15.0, 6.0],
+                [20.0, 11.0],
+                [25.0, 16.5],
+                [30.0, 3.0]
+            ]
+        );
+        // Bounds are (from, to]: 10 is out, 25 is in.
+        let a = vec![
+            span(0.0, 10.0, 1.0),
+            span(10.0, 20.0, 2.0),
+            span(20.0, 25.0, 4.0),
+        ];
+        assert_eq!(points_in(&[a], 10.0, 25.0), vec![[20.0, 2.0], [25.0, 4.0]]);
+    }
 }
