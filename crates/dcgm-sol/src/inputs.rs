@@ -125,7 +125,7 @@ pub fn bench_runs(
         None => args
             .bench_file
             .clone()
-            .or_else(|| Some(cell.file(PERFBENCH_FILE)).filter(|p| p.is_file())),
+            .or_else(|| Some(cell.file(PERFBENCH_FILE)).filter(|p| p.exists())),
     };
     let pinned_index = reference.map(|r| r.index);
     let (runs, path) = match explicit {

@@ -12,7 +12,7 @@ use sol_core::correlation::{
 use sol_core::frozen::{FrozenExtension, FrozenSnapshot};
 use sol_core::measure::Measurement;
 use sol_core::source::{FetchRequest, MARGIN_INTERVALS, query_records, raw_sample_plan};
-use sol_core::window::Window;
+use sol_core::window::{Window, future_window_warning};
 use sol_io::{CampaignDir, CellDir, OUTPUT_CORRELATION, OUTPUT_FROZEN, read_text, write_atomic};
 
 use crate::cli::{CorrelateArgs, EvalArgs};
@@ -171,6 +171,7 @@ pub fn correlate_cell(
         extra_warnings: measured
             .warnings
             .into_iter()
+            .chain(future_window_warning(window.end_s, now_s()))
             .chain(
                 fetched
                     .warnings
@@ -208,6 +209,11 @@ pub fn correlate_cell(
     Ok(CellOutcome::Done(Box::new(result)))
 }
 
+/// This machine's clock, epoch seconds.
+fn now_s() -> f64 {
+    jiff::Timestamp::now().as_millisecond() as f64 / 1000.0
+}
+
 /// `fold`: a frozen snapshot back into the cell's dcgm_correlation.json.
 pub fn fold_cell(
     campaign: &CampaignDir,
@@ -221,7 +227,7 @@ pub fn fold_cell(
     let snapshot = FrozenSnapshot::from_yaml(&text)
         .map_err(|e| input(anyhow!("{}: {e}", frozen_path.display())))?;
     let origin = display_path(campaign, frozen_path);
-    let (measurement, hardware, context, provenance, extra_warnings, tensor_peak) =
+    let (measurement, hardware, context, provenance, mut extra_warnings, tensor_peak) =
         match snapshot.dcgm_sol.clone() {
             Some(ext) => (
                 ext.measurement,
@@ -252,6 +258,7 @@ pub fn fold_cell(
                 )
             }
         };
+    extra_warnings.extend(future_window_warning(measurement.window.end_s, now_s()));
     let hardware = match &eval.hw_key {
         Some(key) => HwSelection {
             hw_key: key.clone(),

@@ -51,6 +51,9 @@ pub struct Assembly {
     pub unattributed_series: usize,
     /// What was merged or derived, for the result's notes.
     pub notes: Vec<String>,
+    /// Timestamps where samples of one GPU and quantity disagreed (duplicate series, or a series
+    /// given twice by the source); the largest value was kept.
+    pub conflicting_duplicates: usize,
 }
 
 impl Assembly {
@@ -159,17 +162,11 @@ pub fn assemble(series: &[RawSeries]) -> Assembly {
             assembly.metrics_used.insert(one.metric.clone());
         }
     }
-    let mut conflicts = 0;
     for entity in entities.values_mut() {
         for samples in entity.quantities.values_mut() {
-            conflicts += merge_duplicates_by_max(samples);
+            assembly.conflicting_duplicates += merge_duplicates_by_max(samples);
         }
         entity.quantities.retain(|_, samples| !samples.is_empty());
-    }
-    if conflicts > 0 {
-        assembly.notes.push(format!(
-            "{conflicts} timestamp(s) carried different values from duplicate series of one GPU; the largest was kept"
-        ));
     }
     resolve_mig(entities, &mut assembly);
     assembly

@@ -182,6 +182,16 @@ impl FrozenSnapshot {
             field: field.to_string(),
             reason,
         };
+        if let Some(schema) = self.schema.as_deref()
+            && schema != FROZEN_SCHEMA
+        {
+            return Err(invalid(
+                "schema",
+                format!(
+                    "`{schema}` is not {FROZEN_SCHEMA}, the only schema this dcgm-sol reads; fold it with the tool version that wrote it"
+                ),
+            ));
+        }
         if self.n_gpus == 0 || self.n_gpus > MAX_GPUS {
             return Err(invalid(
                 "n_gpus",

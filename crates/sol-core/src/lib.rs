@@ -30,5 +30,6 @@ pub mod summary;
 #[cfg(test)]
 mod test_support;
 pub mod time;
+pub mod unique_keys;
 pub mod validity;
 pub mod window;

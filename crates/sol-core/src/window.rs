@@ -44,3 +44,35 @@ impl Window {
         self.end_s - self.start_s
     }
 }
+/// Clock skew tolerated before a window counts as being in the future, s.
+const FUTURE_TOLERANCE_S: f64 = 3600.0;
+
+/// The warning for a window that ends after `now_s` (the reading machine's clock): a wrong clock
+/// where the data was captured, a wrong timezone or a hand edit — the numbers cannot be trusted
+/// to describe a run that happened.
+pub fn future_window_warning(end_s: f64, now_s: f64) -> Option<String> {
+    (end_s > now_s + FUTURE_TOLERANCE_S).then(|| {
+        format!(
+            "FUTURE WINDOW: the window ends at {}, in the future of this machine's clock ({}): the capturing machine's clock or timezone is wrong, or the window was edited",
+            crate::time::format_utc_seconds(end_s),
+            crate::time::format_utc_seconds(now_s)
+        )
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_window_ending_over_an_hour_ahead_of_the_clock_is_flagged() {
+        // Clock at 2026-11-28T00:00:00Z = 1795824000 s.
+        let now = 1_795_824_000.0;
+        assert_eq!(future_window_warning(now + 3600.0, now), None);
+        let warning = future_window_warning(now + 3601.0, now).unwrap();
+        assert!(
+            warning.starts_with("FUTURE WINDOW: the window ends at 2026-11-28T01:00:01Z"),
+            "{warning}"
+        );
+    }
+}

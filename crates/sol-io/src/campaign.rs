@@ -283,7 +283,7 @@ impl CampaignDir {
 
     /// `atlas.jsonl`, if present.
     pub fn atlas_path(&self) -> Option<PathBuf> {
-        Some(self.path.join("atlas.jsonl")).filter(|p| p.is_file())
+        Some(self.path.join("atlas.jsonl")).filter(|p| p.exists())
     }
 }
 
@@ -295,7 +295,8 @@ impl CellDir {
 
     /// The cell's recorded scrapes, if present.
     pub fn scrapes(&self) -> Option<PathBuf> {
-        Some(self.file(SCRAPES_FILE)).filter(|p| p.is_file())
+        // Anything by that name: a directory there is an error to report, not "no recording".
+        Some(self.file(SCRAPES_FILE)).filter(|p| p.exists())
     }
 
     /// Which run of which cell's bench file this cell is, when it was split off one.
@@ -305,7 +306,7 @@ impl CellDir {
 
     /// The cell's kernels.json, if present.
     pub fn kernels(&self) -> Option<PathBuf> {
-        Some(self.file(KERNELS_FILE)).filter(|p| p.is_file())
+        Some(self.file(KERNELS_FILE)).filter(|p| p.exists())
     }
 
     /// Bench result candidates: every `.json`/`.jsonl` file that is not one of our inputs or

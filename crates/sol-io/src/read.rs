@@ -1,11 +1,12 @@
 //! Reading input files with errors that name the file and say what to do.
 
-use std::fs::{self, File};
+use std::fs::File;
 use std::io::{self, BufRead, BufReader, Read, Seek, SeekFrom};
 use std::path::{Path, PathBuf};
 
-/// Longest line [`for_each_line`] accepts: exporter lines are well under a kilobyte.
-pub const MAX_LINE_BYTES: usize = 16 << 20;
+/// Longest line [`for_each_line`] accepts. Exporter lines are well under a kilobyte; the cap
+/// only bounds what one hostile line can cost.
+pub const MAX_LINE_BYTES: usize = 128 << 20;
 /// How much of a file's end [`last_line`] reads.
 const TAIL_BYTES: u64 = 64 << 10;
 
@@ -27,6 +28,12 @@ pub enum InputError {
         /// First bad byte.
         offset: usize,
     },
+    /// A directory where a file belongs.
+    #[error("{path}: is a directory, not a file; put the file there or remove the directory")]
+    IsDirectory {
+        /// The path.
+        path: PathBuf,
+    },
     /// A line longer than [`MAX_LINE_BYTES`] (a damaged or wrong file).
     #[error("{path}: line {line} is longer than {max_mib} MiB; is this the right file?")]
     LineTooLong {
@@ -47,9 +54,15 @@ pub enum InputError {
     },
 }
 
+/// A UTF-8 byte-order mark, which editors on Windows put at the start of text files.
+const BOM: &str = "\u{feff}";
+
 fn io_error(path: &Path) -> impl Fn(io::Error) -> InputError + '_ {
     move |source| match source.kind() {
         io::ErrorKind::NotFound => InputError::NotFound {
+            path: path.to_path_buf(),
+        },
+        io::ErrorKind::IsADirectory => InputError::IsDirectory {
             path: path.to_path_buf(),
         },
         _ => InputError::Io {
@@ -59,29 +72,54 @@ fn io_error(path: &Path) -> impl Fn(io::Error) -> InputError + '_ {
     }
 }
 
-/// Reads a whole file as UTF-8.
+/// Opens a file for reading; a directory is refused up front (opening one succeeds on Unix).
+fn open(path: &Path) -> Result<File, InputError> {
+    let file = File::open(path).map_err(io_error(path))?;
+    if file.metadata().map_err(io_error(path))?.is_dir() {
+        return Err(InputError::IsDirectory {
+            path: path.to_path_buf(),
+        });
+    }
+    Ok(file)
+}
+
+/// Reads a whole file as UTF-8, without a leading byte-order mark.
 pub fn read_text(path: &Path) -> Result<String, InputError> {
-    let bytes = fs::read(path).map_err(io_error(path))?;
-    String::from_utf8(bytes).map_err(|e| InputError::NotUtf8 {
+    let mut bytes = Vec::new();
+    open(path)?
+        .read_to_end(&mut bytes)
+        .map_err(io_error(path))?;
+    let mut text = String::from_utf8(bytes).map_err(|e| InputError::NotUtf8 {
         path: path.to_path_buf(),
         offset: e.utf8_error().valid_up_to(),
-    })
+    })?;
+    if text.starts_with(BOM) {
+        text.drain(..BOM.len());
+    }
+    Ok(text)
 }
 
 /// Calls `each` with every line of a UTF-8 text file (without its `\n`), reading it in pieces:
 /// memory holds one line, not the file. Stops at the first error.
 pub fn for_each_line<E: From<InputError>>(
     path: &Path,
+    each: impl FnMut(&str) -> Result<(), E>,
+) -> Result<(), E> {
+    lines_up_to(path, MAX_LINE_BYTES, each)
+}
+
+fn lines_up_to<E: From<InputError>>(
+    path: &Path,
+    max_line_bytes: usize,
     mut each: impl FnMut(&str) -> Result<(), E>,
 ) -> Result<(), E> {
-    let file = File::open(path).map_err(io_error(path))?;
-    let mut reader = BufReader::with_capacity(1 << 20, file);
+    let mut reader = BufReader::with_capacity(1 << 20, open(path)?);
     let mut line = Vec::new();
     let (mut number, mut offset) = (0, 0);
     loop {
         line.clear();
         let read = (&mut reader)
-            .take(MAX_LINE_BYTES as u64 + 1)
+            .take(max_line_bytes as u64 + 1)
             .read_until(b'\n', &mut line)
             .map_err(io_error(path))?;
         if read == 0 {
@@ -90,11 +128,11 @@ pub fn for_each_line<E: From<InputError>>(
         number += 1;
         if line.last() == Some(&b'\n') {
             line.pop();
-        } else if line.len() > MAX_LINE_BYTES {
+        } else if line.len() > max_line_bytes {
             return Err(InputError::LineTooLong {
                 path: path.to_path_buf(),
                 line: number,
-                max_mib: MAX_LINE_BYTES >> 20,
+                max_mib: max_line_bytes >> 20,
             }
             .into());
         }
@@ -102,14 +140,18 @@ pub fn for_each_line<E: From<InputError>>(
             path: path.to_path_buf(),
             offset: offset + e.valid_up_to(),
         })?;
-        each(text)?;
+        each(if number == 1 {
+            text.strip_prefix(BOM).unwrap_or(text)
+        } else {
+            text
+        })?;
         offset += read;
     }
 }
 
 /// The last non-blank line of a text file, read from its tail.
 pub fn last_line(path: &Path) -> Result<String, InputError> {
-    let mut file = File::open(path).map_err(io_error(path))?;
+    let mut file = open(path)?;
     let length = file.metadata().map_err(io_error(path))?.len();
     file.seek(SeekFrom::Start(length.saturating_sub(TAIL_BYTES)))
         .map_err(io_error(path))?;
@@ -128,12 +170,15 @@ pub fn last_line(path: &Path) -> Result<String, InputError> {
 mod tests {
     use super::*;
 
+    use std::fs;
+
+    /// The lines of a file holding `bytes`, with a 1 MiB line limit.
     fn lines_of(bytes: &[u8]) -> Result<Vec<String>, InputError> {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("f");
         fs::write(&path, bytes).unwrap();
         let mut lines = Vec::new();
-        for_each_line(&path, |line| {
+        lines_up_to(&path, 1 << 20, |line| {
             lines.push(line.to_string());
             Ok::<(), InputError>(())
         })?;
@@ -154,10 +199,28 @@ mod tests {
             matches!(error, InputError::NotUtf8 { offset: 7, .. }),
             "{error}"
         );
-        let long = vec![b'x'; MAX_LINE_BYTES + 1];
+        let long = vec![b'x'; (1 << 20) + 1];
         let error = lines_of(&long).unwrap_err();
         assert!(
-            error.to_string().contains("line 1 is longer than 16 MiB"),
+            error.to_string().contains("line 1 is longer than 1 MiB"),
+            "{error}"
+        );
+    }
+
+    #[test]
+    fn drops_a_leading_bom_and_names_a_directory() {
+        assert_eq!(
+            lines_of("\u{feff}a\n\u{feff}b".as_bytes()).unwrap(),
+            ["a", "\u{feff}b"]
+        );
+        let dir = tempfile::tempdir().unwrap();
+        fs::write(dir.path().join("t"), "\u{feff}text").unwrap();
+        assert_eq!(read_text(&dir.path().join("t")).unwrap(), "text");
+        let error = read_text(dir.path()).unwrap_err();
+        assert!(
+            error.to_string().ends_with(
+                "is a directory, not a file; put the file there or remove the directory"
+            ),
             "{error}"
         );
     }

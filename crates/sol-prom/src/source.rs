@@ -72,8 +72,9 @@ impl MetricSource for PrometheusSource {
 }
 
 /// One series per (metric, labels): samples of every chunk and spelling concatenated, sorted,
-/// exact duplicate timestamps (chunk boundaries, a series matched by two spellings) dropped. A
-/// series whose server dropped `__name__` takes the planned query's metric.
+/// exact duplicates (chunk boundaries, a series matched by two spellings: same time, same value)
+/// dropped. Two values at one time are kept for the measurement to merge and flag. A series
+/// whose server dropped `__name__` takes the planned query's metric.
 fn merge<'a>(parts: impl IntoIterator<Item = (&'a String, RawSeries)>) -> Vec<RawSeries> {
     let mut by_identity: BTreeMap<(String, Labels), Vec<Sample>> = BTreeMap::new();
     for (planned_metric, series) in parts {
@@ -91,7 +92,9 @@ fn merge<'a>(parts: impl IntoIterator<Item = (&'a String, RawSeries)>) -> Vec<Ra
         .into_iter()
         .map(|((metric, labels), mut samples)| {
             samples.sort_by(|a, b| a.t_s.total_cmp(&b.t_s));
-            samples.dedup_by(|later, earlier| later.t_s == earlier.t_s);
+            samples.dedup_by(|later, earlier| {
+                later.t_s == earlier.t_s && later.value.to_bits() == earlier.value.to_bits()
+            });
             RawSeries {
                 metric,
                 labels,

@@ -37,10 +37,11 @@ pub fn run(global: &GlobalArgs, args: &PublishArgs) -> Result<(), AppError> {
     check_publishable(&status, args.strict).map_err(|refusal| refused(&status, refusal))?;
     if !status.dcgm_grounded {
         tracing::warn!(
-            "campaign `{}`: NOT DCGM-GROUNDED — only {} of {} cells have a usable dcgm_correlation.json; publishing with the gap recorded (campaign_v1.dcgm_grounded = false, omitted_cells lists them). Use --strict to refuse instead.",
+            "campaign `{}`: NOT DCGM-GROUNDED — only {} of {} cells have a usable dcgm_correlation.json; publishing with the gap recorded (campaign_v1.dcgm_grounded = false, omitted_cells lists them). Use --strict to refuse instead.\n{}",
             campaign.slug,
             status.cells_with_result,
-            status.cells_total
+            status.cells_total,
+            omissions(&status)
         );
     }
     let published_at = jiff::Timestamp::now();
@@ -107,12 +108,17 @@ pub fn run(global: &GlobalArgs, args: &PublishArgs) -> Result<(), AppError> {
     Ok(())
 }
 
-fn refused(status: &ReportStatus, refusal: Refusal) -> AppError {
-    let omitted: Vec<String> = status
+/// The cells left out, one per line.
+fn omissions(status: &ReportStatus) -> String {
+    status
         .omitted
         .iter()
         .map(|o| format!("  {}: {} — {}", o.what, o.reason, o.fix))
-        .collect();
+        .collect::<Vec<_>>()
+        .join("\n")
+}
+
+fn refused(status: &ReportStatus, refusal: Refusal) -> AppError {
     let why = match refusal {
         Refusal::NothingToPublish => format!(
             "campaign `{}`: no cell has a usable dcgm_correlation.json, so there is nothing to publish; run `dcgm-sol correlate --campaign {} --all-cells` first",
@@ -123,5 +129,5 @@ fn refused(status: &ReportStatus, refusal: Refusal) -> AppError {
             status.campaign
         ),
     };
-    runtime(anyhow!("{why}\n{}", omitted.join("\n")))
+    runtime(anyhow!("{why}\n{}", omissions(status)))
 }

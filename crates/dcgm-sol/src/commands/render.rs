@@ -10,7 +10,7 @@ use sol_core::report::html::render_report;
 use sol_io::{write_atomic, write_atomic_batch};
 
 use crate::cli::{CampaignArgs, GlobalArgs};
-use crate::exit::{AppError, runtime};
+use crate::exit::{AppError, input, runtime};
 use crate::inputs::{cell_results, open_campaign};
 use crate::output::{print_stdout, sorted_json};
 
@@ -27,6 +27,19 @@ pub fn run(global: &GlobalArgs, args: &CampaignArgs) -> Result<(), AppError> {
     fs::create_dir_all(&dir)
         .with_context(|| format!("creating {}", dir.display()))
         .map_err(runtime)?;
+    // The report directory must be the campaign's own: a symlink out of it would have the
+    // report written over whatever it points at.
+    let resolved = fs::canonicalize(&dir)
+        .with_context(|| format!("resolving {}", dir.display()))
+        .map_err(runtime)?;
+    if !resolved.starts_with(&campaign.path) {
+        return Err(input(anyhow!(
+            "{} resolves to {}, outside the campaign {}: refused; make it a plain directory",
+            dir.display(),
+            resolved.display(),
+            campaign.path.display()
+        )));
+    }
     // Charts first and the page after them, the status last: a reader never finds a page
     // pointing at charts that are not there yet.
     write_atomic_batch(

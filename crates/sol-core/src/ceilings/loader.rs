@@ -99,6 +99,9 @@ pub(super) fn load(text: &str, origin: &str) -> Result<Ceilings, CeilingsError> 
     if rows.is_empty() {
         return Err(no_rows());
     }
+    for row in &rows {
+        check_row(&loader, row)?;
+    }
     check_unique_names(&rows, origin)?;
     if let Some(version) = tree.get("schema_version")
         && version.as_number() != Ok(1.0)
@@ -130,6 +133,45 @@ pub(super) fn load(text: &str, origin: &str) -> Result<Ceilings, CeilingsError> 
         sources,
         warnings: loader.warnings,
     })
+}
+
+/// Refuses names that cannot be typed as `--hw-key` or would garble a listing, and peaks whose
+/// value in base units is not a finite number (a peak of 1e308 TB/s overflows).
+fn check_row(loader: &Loader, row: &HwRow) -> Result<(), CeilingsError> {
+    for name in std::iter::once(&row.key).chain(&row.aliases) {
+        let plain = !name.is_empty()
+            && name
+                .chars()
+                .all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '_' | '-' | '+'));
+        if !plain {
+            return Err(loader.field_error(
+                &format!("{name:?}"),
+                "a hardware key or alias is letters, digits, `.`, `_`, `-` and `+` only (it is typed as --hw-key and printed in tables)",
+            ));
+        }
+    }
+    if let Some(name) = &row.hw_name
+        && name.chars().any(char::is_control)
+    {
+        return Err(loader.field_error(
+            &format!("{}.hw_name", row.key),
+            "a display name has no control characters (newlines, tabs)",
+        ));
+    }
+    for peak in &row.peaks {
+        let base = [Some(peak.value_base()), peak.per_direction_base()];
+        if base.into_iter().flatten().any(|v| !v.is_finite()) {
+            return Err(loader.peak_error(
+                &format!("{}.{}", row.key, peak.key),
+                format!(
+                    "{} {} is beyond the largest representable rate once converted to base units; no hardware has such a peak",
+                    peak.value,
+                    peak.units.label()
+                ),
+            ));
+        }
+    }
+    Ok(())
 }
 
 /// Refuses a file where one key or alias names two rows: a lookup would depend on row order.

@@ -30,6 +30,7 @@ pub const CANONICAL_CATEGORIES: [&str; 8] = [
 #[derive(Debug, Clone, PartialEq, Deserialize)]
 pub struct KernelCategories {
     /// Category → samples (or any time-proportional weight).
+    #[serde(deserialize_with = "crate::unique_keys::map")]
     pub per_category: BTreeMap<String, f64>,
 }
 
@@ -51,6 +52,11 @@ pub enum KernelsError {
     /// All counts are zero.
     #[error("per_category holds no samples (all counts are zero or it is empty)")]
     Empty,
+    /// The counts add up beyond the largest number.
+    #[error(
+        "per_category counts add up beyond the largest representable number ({0:e} and more); give sample counts or time shares"
+    )]
+    Overflow(f64),
 }
 
 impl KernelCategories {
@@ -68,7 +74,12 @@ impl KernelCategories {
                 value: *value,
             });
         }
-        if parsed.per_category.values().sum::<f64>() <= 0.0 {
+        let total: f64 = parsed.per_category.values().sum();
+        if !total.is_finite() {
+            let largest = parsed.per_category.values().copied().fold(0.0, f64::max);
+            return Err(KernelsError::Overflow(largest));
+        }
+        if total <= 0.0 {
             return Err(KernelsError::Empty);
         }
         Ok(parsed)

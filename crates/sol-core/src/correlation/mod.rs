@@ -154,6 +154,12 @@ pub fn measure_cell(data: &CellData, ceilings: &Ceilings) -> Result<MeasuredCell
         select_hardware(ceilings, data.hw_key, data.context, &assembly.model_names())?;
     let row = ceilings.row(&hardware.hw_key)?;
     let mut warnings: Vec<String> = mismatch.into_iter().collect();
+    if assembly.conflicting_duplicates > 0 {
+        warnings.push(format!(
+            "DUPLICATE SAMPLES: {} timestamp(s) of one GPU carried different values (duplicate series, or a series the source gave twice); the largest was kept — check the recording or the server",
+            assembly.conflicting_duplicates
+        ));
+    }
     for (quantity, limit) in link_rate_limits(row) {
         let dropped = assembly.reject_above(quantity, limit);
         if dropped > 0 {
@@ -375,6 +381,16 @@ pub fn evaluate(input: &EvalInput) -> Result<Correlation, EvalError> {
 /// The rungs of the rigor ladder, least rigorous first.
 pub const RIGOR_LEVELS: [&str; 4] = ["L1", "L2", "L3", "L4"];
 
+/// The warning for a row whose %SoL exceeds its ceiling.
+pub fn above_peak_warning(row: &ResourceRow) -> Option<String> {
+    let pct = row.sol_pct.filter(|p| *p > 100.0)?;
+    Some(format!(
+        "ABOVE PEAK: {} reads {pct:.1} % of {} — the peak is too low for this GPU or the data are wrong",
+        row.resource.label(),
+        row.ceiling
+    ))
+}
+
 /// The rung of the rigor ladder (DESIGN.md): L3 needs byte-grounded PROF data, L4 adds ncu
 /// evidence; without PROF data the cell is only as good as its profiler view — L2 with a
 /// per-category attribution, else L1 (busy-time counters ground nothing).
@@ -500,14 +516,7 @@ fn collect_warnings(
         ));
     }
     for row in rows {
-        if row.sol_pct.is_some_and(|p| p > 100.0) {
-            warnings.push(format!(
-                "ABOVE PEAK: {} reads {:.1} % of {} — the peak is too low for this GPU or the data are wrong",
-                row.resource.label(),
-                row.sol_pct.unwrap_or_default(),
-                row.ceiling
-            ));
-        }
+        warnings.extend(above_peak_warning(row));
         if let Some(note) = row.notes.iter().find(|n| n.starts_with("INCOMPLETE")) {
             warnings.push(format!("{}: {note}", row.resource.label()));
         }

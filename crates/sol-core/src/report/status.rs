@@ -4,7 +4,7 @@
 
 use serde::Serialize;
 
-use crate::correlation::{Correlation, RIGOR_LEVELS, SCHEMA_VERSION};
+use crate::correlation::{Correlation, RIGOR_LEVELS, SCHEMA_VERSION, above_peak_warning};
 
 /// Schema tag of `report_status.json`.
 pub const STATUS_SCHEMA: &str = "report_status_v1";
@@ -40,18 +40,51 @@ impl ReportCell {
 }
 
 /// Reads a dcgm_correlation.json text: the reason it cannot be used names what is wrong
-/// (invalid JSON and where, a missing required field, another schema version).
+/// (invalid JSON and where, a missing required field, another schema version, a number no
+/// measurement can give). A hand-edited %SoL above its ceiling is kept, with its ABOVE PEAK
+/// warning restored when the edit dropped it.
 pub fn parse_result(text: &str) -> Result<Correlation, String> {
-    let result: Correlation = serde_json::from_str(text).map_err(|e| match e.classify() {
-        serde_json::error::Category::Data => format!("missing or malformed field: {e}"),
-        _ => format!("invalid JSON: {e}"),
-    })?;
+    let mut result: Correlation = serde_json::from_str(text.trim_start_matches('\u{feff}'))
+        .map_err(|e| match e.classify() {
+            serde_json::error::Category::Data => format!("missing or malformed field: {e}"),
+            _ => format!("invalid JSON: {e}"),
+        })?;
     if result.schema_version != SCHEMA_VERSION {
         return Err(format!(
             "schema_version {} (this dcgm-sol reads {SCHEMA_VERSION}); re-run correlate",
             result.schema_version
         ));
     }
+    let window = &result.window;
+    if !(window.end_s > window.start_s) || !(result.duration_s > 0.0) {
+        return Err(format!(
+            "window ends ({}) before it starts ({}), or its duration {} s is not positive: impossible; re-run correlate",
+            window.end_utc, window.start_utc, result.duration_s
+        ));
+    }
+    for row in &result.resources {
+        let figures = [
+            ("sol_pct", row.sol_pct),
+            ("steady_state_sol_pct", row.steady_state_sol_pct),
+            ("coverage_pct", Some(row.coverage_pct)),
+        ];
+        if let Some((field, value)) = figures
+            .into_iter()
+            .find_map(|(field, v)| v.filter(|v| !(*v >= 0.0)).map(|v| (field, v)))
+        {
+            return Err(format!(
+                "resource {}: {field} {value} is negative: impossible; re-run correlate",
+                row.resource.key()
+            ));
+        }
+    }
+    let restored: Vec<String> = result
+        .resources
+        .iter()
+        .filter_map(above_peak_warning)
+        .filter(|w| !result.warnings.contains(w))
+        .collect();
+    result.warnings.extend(restored);
     Ok(result)
 }
 
@@ -218,6 +251,33 @@ mod tests {
             top.insert("schema_version".into(), 2.into());
         });
         assert!(reason.contains("schema_version 2"), "{reason}");
+        let reason = edited(|top| {
+            top["resources"][0]["sol_pct"] = (-30.0).into();
+        });
+        assert!(
+            reason.starts_with("resource hbm: sol_pct -30 is negative"),
+            "{reason}"
+        );
+        let reason = edited(|top| {
+            let start = top["window"]["start_s"].clone();
+            top["window"]["start_s"] = top["window"]["end_s"].clone();
+            top["window"]["end_s"] = start;
+        });
+        assert!(reason.starts_with("window ends"), "{reason}");
+        // A %SoL edited above its ceiling stays, flagged.
+        let mut value: serde_json::Value = serde_json::from_str(C128).unwrap();
+        value["resources"][0]["sol_pct"] = 250.0.into();
+        let result = parse_result(&value.to_string()).unwrap();
+        assert!(
+            result
+                .warnings
+                .iter()
+                .any(|w| w.starts_with("ABOVE PEAK: HBM reads 250.0 % of h200_sxm.hbm3e_tbps")),
+            "{:?}",
+            result.warnings
+        );
+        // A BOM is not part of the JSON.
+        assert!(parse_result(&format!("\u{feff}{C128}")).is_ok());
     }
 
     #[test]

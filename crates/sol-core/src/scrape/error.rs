@@ -49,6 +49,11 @@ pub enum ScrapeErrorKind {
         "timestamp looks like milliseconds: a file ending with `# EOF` is OpenMetrics, whose timestamps are epoch seconds"
     )]
     MillisecondsInOpenMetrics,
+    /// The series already has a different value at this timestamp (the previous sample).
+    #[error(
+        "duplicate timestamp: the series already has the value {0} at this time; one of the two is wrong — keep one sample per series and time"
+    )]
+    DuplicateTimestamp(f64),
     /// A non-blank line follows the `# EOF` marker.
     #[error("content after `# EOF` (the marker must be the last line)")]
     ContentAfterEof,

@@ -48,7 +48,16 @@ impl SeriesTable {
                 index
             }
         };
-        self.series[index].samples.push(sample);
+        let samples = &mut self.series[index].samples;
+        match samples.last() {
+            // The same sample twice (a scrape appended twice) is harmless.
+            Some(last)
+                if last.t_s == sample.t_s && last.value.to_bits() == sample.value.to_bits() => {}
+            Some(last) if last.t_s == sample.t_s => {
+                return Err(ScrapeErrorKind::DuplicateTimestamp(last.value));
+            }
+            _ => samples.push(sample),
+        }
         Ok(())
     }
 
