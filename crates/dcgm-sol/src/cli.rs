@@ -65,6 +65,17 @@ pub enum Command {
     /// Run a bench command while scraping dcgm-exporter(s) directly (no Prometheus needed),
     /// then correlate the cell.
     Record(Box<RecordArgs>),
+    /// Serve the verbs as Model Context Protocol tools to a coding agent over stdio (JSON-RPC,
+    /// one message per line); every path stays inside --campaigns-dir.
+    Mcp(McpArgs),
+}
+
+/// `mcp`.
+#[derive(Debug, Args)]
+pub struct McpArgs {
+    /// Offer only the tools that read (ceilings, probe, plan): the writing ones are not served.
+    #[arg(long)]
+    pub read_only: bool,
 }
 
 /// `record`.

@@ -5,6 +5,7 @@ mod cli;
 mod commands;
 mod exit;
 mod inputs;
+mod mcp;
 mod output;
 mod pipeline;
 mod recorder;

@@ -26,6 +26,7 @@ pub fn dispatch(cli: &Cli) -> Result<ExitCode, AppError> {
         Command::Summary(args) => summary::run(&cli.global, args),
         Command::Publish(args) => publish::run(&cli.global, args),
         Command::Record(args) => return record::run(&cli.global, args),
+        Command::Mcp(args) => crate::mcp::serve(&cli.global, args),
     };
     done.map(|()| ExitCode::SUCCESS)
 }
