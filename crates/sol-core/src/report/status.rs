@@ -56,7 +56,8 @@ pub fn parse_result(text: &str) -> Result<Correlation, String> {
         ));
     }
     let window = &result.window;
-    if !(window.end_s > window.start_s) || !(result.duration_s > 0.0) {
+    // JSON numbers are finite: plain comparisons suffice.
+    if window.end_s <= window.start_s || result.duration_s <= 0.0 {
         return Err(format!(
             "window ends ({}) before it starts ({}), or its duration {} s is not positive: impossible; re-run correlate",
             window.end_utc, window.start_utc, result.duration_s
@@ -70,7 +71,7 @@ pub fn parse_result(text: &str) -> Result<Correlation, String> {
         ];
         if let Some((field, value)) = figures
             .into_iter()
-            .find_map(|(field, v)| v.filter(|v| !(*v >= 0.0)).map(|v| (field, v)))
+            .find_map(|(field, v)| v.filter(|v| *v < 0.0).map(|v| (field, v)))
         {
             return Err(format!(
                 "resource {}: {field} {value} is negative: impossible; re-run correlate",
