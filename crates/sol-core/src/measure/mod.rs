@@ -7,14 +7,17 @@ mod energy;
 mod resource;
 mod timeseries;
 
+use std::borrow::Cow;
+
 use serde::{Deserialize, Serialize};
 
-use crate::assemble::{Assembly, ValidityCounts};
+use crate::assemble::{Assembly, GpuSamples, ValidityCounts};
 use crate::catalog::Quantity;
 use crate::catalog::{self, FieldFamily};
 
 use crate::integrate::{RefreshGrid, change_times, median_interval_s, regrid};
 use crate::labels::GpuKey;
+use crate::series::Sample;
 use crate::steady::{self, SteadyState};
 use crate::window::Window;
 
@@ -278,9 +281,14 @@ fn without_gpus(assembly: &Assembly, excluded: &[GpuKey]) -> Assembly {
 /// A refresh period this many scrape intervals long or more means values are held across scrapes.
 const HELD_RATIO: f64 = 1.5;
 
-/// The assembly with held values regridded, and the exporters' refresh period.
-struct Regridded {
-    assembly: Assembly,
+/// A series changing at more than this share of its scrapes is not held: held values change at
+/// most at 1 / HELD_RATIO (two thirds) of the scrapes.
+const FRESH_CHANGE_SHARE: f64 = 0.9;
+
+/// The assembly with held values regridded (borrowed unchanged when nothing is held), and the
+/// exporters' refresh period.
+struct Regridded<'a> {
+    assembly: Cow<'a, Assembly>,
     update_interval_s: Option<f64>,
 }
 
@@ -288,22 +296,21 @@ struct Regridded {
 /// (one sample per refresh, [`regrid`]), per GPU (one exporter per host). Steady series (a
 /// constant clock, an idle 0) follow the GPU's grid too; counters as well, so an increase is
 /// spread over the refresh periods it happened in.
-fn regrid_held_values(assembly: &Assembly, scrape_interval_s: f64) -> Regridded {
+fn regrid_held_values(assembly: &Assembly, scrape_interval_s: f64) -> Regridded<'_> {
+    let grids: Vec<Option<RefreshGrid>> = assembly
+        .gpus
+        .iter()
+        .map(|gpu| refresh_grid(gpu, scrape_interval_s))
+        .collect();
+    if grids.iter().all(Option::is_none) {
+        return Regridded {
+            assembly: Cow::Borrowed(assembly),
+            update_interval_s: None,
+        };
+    }
     let mut out = assembly.clone();
     let mut periods = Vec::new();
-    for gpu in &mut out.gpus {
-        let changes_of = |family: Option<FieldFamily>| -> Vec<f64> {
-            gpu.quantities
-                .iter()
-                .filter(|(q, _)| family.is_none_or(|f| catalog::spec_of(**q).family == f))
-                .flat_map(|(_, samples)| change_times(samples))
-                .collect()
-        };
-        // One exporter publishes every field of a GPU at its refresh: fit the grid on the PROF
-        // fields (interval averages that change at every refresh), else on all fields.
-        let grid = RefreshGrid::fit(&changes_of(Some(FieldFamily::Prof)), scrape_interval_s)
-            .or_else(|| RefreshGrid::fit(&changes_of(None), scrape_interval_s))
-            .filter(|g| g.period_s >= HELD_RATIO * scrape_interval_s);
+    for (gpu, grid) in out.gpus.iter_mut().zip(grids) {
         let Some(grid) = grid else { continue };
         periods.push(grid.period_s);
         for samples in gpu.quantities.values_mut() {
@@ -316,9 +323,37 @@ fn regrid_held_values(assembly: &Assembly, scrape_interval_s: f64) -> Regridded 
     periods.sort_by(f64::total_cmp);
     let update_interval_s = periods.get(periods.len() / 2).copied();
     Regridded {
-        assembly: out,
+        assembly: Cow::Owned(out),
         update_interval_s,
     }
+}
+
+/// The GPU's exporter refresh grid, when its values are held across scrapes. One exporter
+/// publishes every field of a GPU at its refresh: the grid is fitted on the PROF fields
+/// (interval averages that change at every refresh), else on all fields.
+fn refresh_grid(gpu: &GpuSamples, scrape_interval_s: f64) -> Option<RefreshGrid> {
+    let fields = |family: Option<FieldFamily>| {
+        gpu.quantities
+            .iter()
+            .filter(move |(q, _)| family.is_none_or(|f| catalog::spec_of(**q).family == f))
+            .map(|(_, samples)| samples.as_slice())
+    };
+    // Held values change at most once per refresh; series that change at nearly every scrape
+    // are fresh at every scrape, and no grid of a period ≥ HELD_RATIO scrapes can fit them.
+    let fresh = |samples: &[Sample]| {
+        let changes = samples
+            .windows(2)
+            .filter(|p| p[1].value != p[0].value)
+            .count();
+        changes as f64 > FRESH_CHANGE_SHARE * samples.len().saturating_sub(1) as f64
+    };
+    if fields(None).all(fresh) {
+        return None;
+    }
+    let changes_of = |family| -> Vec<f64> { fields(family).flat_map(change_times).collect() };
+    RefreshGrid::fit(&changes_of(Some(FieldFamily::Prof)), scrape_interval_s)
+        .or_else(|| RefreshGrid::fit(&changes_of(None), scrape_interval_s))
+        .filter(|g| g.period_s >= HELD_RATIO * scrape_interval_s)
 }
 
 /// The median of the per-series median spacings.

@@ -47,41 +47,12 @@ impl PartialOrd for Head {
     }
 }
 
-/// The mean over GPUs at every distinct span end in `(from_s, to_s]`. Each GPU's spans are
-/// ascending, so the times are a k-way merge and each GPU's value is found by a cursor that
-/// only moves forward: linear in the spans, no sort.
+/// The mean over GPUs at every distinct span end in `(from_s, to_s]`. Each GPU's value is found
+/// by a cursor that only moves forward: linear in the spans.
 fn points_in(per_gpu: &[Vec<Span>], from_s: f64, to_s: f64) -> Vec<[f64; 2]> {
-    let mut heads: BinaryHeap<Head> = per_gpu
-        .iter()
-        .enumerate()
-        .filter_map(|(gpu, spans)| {
-            let index = spans.partition_point(|s| s.end_s <= from_s);
-            spans.get(index).map(|s| Head {
-                end_s: s.end_s,
-                gpu,
-                index,
-            })
-        })
-        .filter(|head| head.end_s <= to_s)
-        .collect();
     let mut cursors = vec![0_usize; per_gpu.len()];
-    let mut last_time: Option<f64> = None;
     let mut points = Vec::new();
-    while let Some(head) = heads.pop() {
-        if let Some(next) = per_gpu[head.gpu].get(head.index + 1)
-            && next.end_s <= to_s
-        {
-            heads.push(Head {
-                end_s: next.end_s,
-                gpu: head.gpu,
-                index: head.index + 1,
-            });
-        }
-        let t = head.end_s;
-        if last_time.is_some_and(|last| (t - last).abs() < SAME_TIME_S) {
-            continue;
-        }
-        last_time = Some(t);
+    for t in span_end_times(per_gpu, from_s, to_s) {
         let (mut sum, mut reporting) = (0.0, 0_usize);
         for (spans, cursor) in per_gpu.iter().zip(&mut cursors) {
             // The span whose (start, end] holds t: the first ending at or after t.
@@ -98,6 +69,65 @@ fn points_in(per_gpu: &[Vec<Span>], from_s: f64, to_s: f64) -> Vec<[f64; 2]> {
         }
     }
     downsample(points)
+}
+
+/// Every distinct span end in `(from_s, to_s]` over all GPUs, ascending (ends within
+/// [`SAME_TIME_S`] of the previous one kept are the same time). GPUs scraped together share
+/// their ends, which are then taken as they are; otherwise the GPUs' ascending ends are merged.
+fn span_end_times(per_gpu: &[Vec<Span>], from_s: f64, to_s: f64) -> Vec<f64> {
+    let in_range: Vec<&[Span]> = per_gpu
+        .iter()
+        .map(|spans| {
+            let first = spans.partition_point(|s| s.end_s <= from_s);
+            let last = spans.partition_point(|s| s.end_s <= to_s);
+            &spans[first..last.max(first)]
+        })
+        .collect();
+    let aligned = in_range.windows(2).all(|pair| {
+        pair[0].len() == pair[1].len()
+            && pair[0].iter().zip(pair[1]).all(|(a, b)| a.end_s == b.end_s)
+    });
+    let mut heads: BinaryHeap<Head> = if aligned {
+        BinaryHeap::new()
+    } else {
+        in_range
+            .iter()
+            .enumerate()
+            .filter_map(|(gpu, spans)| {
+                spans.first().map(|s| Head {
+                    end_s: s.end_s,
+                    gpu,
+                    index: 0,
+                })
+            })
+            .collect()
+    };
+    let merged = std::iter::from_fn(|| {
+        let head = heads.pop()?;
+        if let Some(next) = in_range[head.gpu].get(head.index + 1) {
+            heads.push(Head {
+                end_s: next.end_s,
+                gpu: head.gpu,
+                index: head.index + 1,
+            });
+        }
+        Some(head.end_s)
+    });
+    let ends: Box<dyn Iterator<Item = f64>> = match (aligned, in_range.first()) {
+        (true, Some(spans)) => Box::new(spans.iter().map(|s| s.end_s)),
+        (true, None) => Box::new(std::iter::empty()),
+        (false, _) => Box::new(merged),
+    };
+    let mut times: Vec<f64> = Vec::new();
+    for t in ends {
+        if times
+            .last()
+            .is_none_or(|last| (t - last).abs() >= SAME_TIME_S)
+        {
+            times.push(t);
+        }
+    }
+    times
 }
 
 fn quantity_spans(assembly: &Assembly, quantity: Quantity, interval_s: f64) -> Vec<Vec<Span>> {
