@@ -58,20 +58,40 @@ struct Data<'a> {
 }
 
 /// One sample as the API writes it: `[<epoch s>, "<value>"]`.
-type Point<'a> = (f64, Cow<'a, str>);
+type Point = (f64, SampleValue);
 
-#[derive(Deserialize)]
-struct InstantSeries<'a> {
-    metric: BTreeMap<String, String>,
-    #[serde(borrow)]
-    value: Point<'a>,
+/// A sample value, parsed as it is read (no string kept): the number, or the text that is not one.
+#[derive(Debug)]
+struct SampleValue(Result<f64, String>);
+
+impl<'de> Deserialize<'de> for SampleValue {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct Text;
+        impl serde::de::Visitor<'_> for Text {
+            type Value = SampleValue;
+            fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+                f.write_str("a sample value as a string (\"0.93\", \"NaN\", \"+Inf\")")
+            }
+            fn visit_str<E: serde::de::Error>(self, text: &str) -> Result<SampleValue, E> {
+                Ok(SampleValue(
+                    text.parse::<f64>().map_err(|_| text.to_string()),
+                ))
+            }
+        }
+        deserializer.deserialize_str(Text)
+    }
 }
 
 #[derive(Deserialize)]
-struct RangeSeries<'a> {
+struct InstantSeries {
     metric: BTreeMap<String, String>,
-    #[serde(borrow)]
-    values: Vec<Point<'a>>,
+    value: Point,
+}
+
+#[derive(Deserialize)]
+struct RangeSeries {
+    metric: BTreeMap<String, String>,
+    values: Vec<Point>,
 }
 
 /// What a successful response's result held.
@@ -94,17 +114,17 @@ pub struct ApiSeries {
     pub warnings: Vec<String>,
 }
 
-fn to_series<'a>(
+fn to_series(
     mut labels: BTreeMap<String, String>,
-    points: impl IntoIterator<Item = Point<'a>>,
+    points: impl IntoIterator<Item = Point>,
 ) -> Result<RawSeries, PromApiError> {
     let metric = labels.remove("__name__").unwrap_or_default();
     let samples = points
         .into_iter()
-        .map(|(t_s, text)| {
-            text.parse::<f64>()
+        .map(|(t_s, SampleValue(value))| {
+            value
                 .map(|value| Sample { t_s, value })
-                .map_err(|_| PromApiError::BadValue(text.into_owned()))
+                .map_err(PromApiError::BadValue)
         })
         .collect::<Result<Vec<_>, _>>()?;
     Ok(RawSeries {
