@@ -268,6 +268,86 @@ pub(crate) fn reconcile_length(
     }
 }
 
+/// Reconciles the lengths with their means over the completed requests, from the token totals
+/// (see [`reconcile_length`]).
+pub(crate) fn fill_mean_lengths(context: &mut Context, notes: &mut Vec<String>) {
+    let Some(completed) = context.completed.filter(|completed| *completed > 0) else {
+        return;
+    };
+    let lengths = [
+        (
+            "input length",
+            "total_input_tokens",
+            context.total_input_tokens,
+            &mut context.input_len_tokens,
+        ),
+        (
+            "output length",
+            "total_output_tokens",
+            context.total_output_tokens,
+            &mut context.output_len_tokens,
+        ),
+    ];
+    for (what, total_key, total, configured) in lengths {
+        if let Some(total) = total {
+            let measured_from = format!("{total_key} / completed = {total} / {completed}");
+            let mean = total as f64 / completed as f64;
+            reconcile_length(what, configured, mean, &measured_from, notes);
+        }
+    }
+}
+
+/// `2 req/s`, `concurrency 8`, `2 req/s, concurrency 8`, or `load not recorded`.
+pub(crate) fn load_label(context: &Context) -> String {
+    let rate = match context.request_rate {
+        Some(RequestRate::PerSecond(per_second)) => Some(format!("{per_second} req/s")),
+        Some(RequestRate::Unbounded(_)) => Some("inf req/s".to_string()),
+        None => None,
+    };
+    let concurrency = context
+        .concurrency
+        .map(|concurrency| format!("concurrency {concurrency}"));
+    match (rate, concurrency) {
+        (Some(rate), Some(concurrency)) => format!("{rate}, {concurrency}"),
+        (Some(load), None) | (None, Some(load)) => load,
+        (None, None) => "load not recorded".to_string(),
+    }
+}
+
+/// Fills a token total the file does not record from its per-request mean (`mean = total /
+/// requests`, so the product is the total up to rounding), and says how it was obtained.
+pub(crate) fn fill_total_from_mean(
+    total_tokens: &mut Option<u64>,
+    mean: &Field,
+    requests: u64,
+    requests_path: &str,
+    notes: &mut Vec<String>,
+) -> Result<(), BenchError> {
+    if total_tokens.is_some() || requests == 0 {
+        return Ok(());
+    }
+    let mean_tokens = token_count_mean(mean)?;
+    let recovered = (mean_tokens * requests as f64).round();
+    // Finite and ≥ 0 here; `as` saturates, and real totals are far below 2^64.
+    *total_tokens = Some(recovered as u64);
+    notes.push(format!(
+        "{recovered} tokens in total = {} × {requests_path} = {mean_tokens} × {requests} \
+         (the file records no total)",
+        mean.path()
+    ));
+    Ok(())
+}
+
+/// A mean token count: finite and non-negative.
+fn token_count_mean(field: &Field) -> Result<f64, BenchError> {
+    let tokens = field.number()?;
+    if tokens >= 0.0 {
+        Ok(tokens)
+    } else {
+        Err(field.wrong_type("a non-negative number of tokens"))
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use serde_json::json;
@@ -371,5 +451,32 @@ mod tests {
             notes[1],
             "input length is the measured mean 39800 / 199 = 200.0 tokens (no configured length in the file)"
         );
+    }
+
+    #[test]
+    fn totals_come_from_means_only_when_missing() {
+        let doc = json!({"mean": 99.44, "negative": -1.0});
+        let root = Field::root("f.json", &doc);
+        let mean = root.get("mean").unwrap();
+        let mut notes = Vec::new();
+        // 99.44 × 50 = 4972 (99.44 × 50 = 99 × 50 + 0.44 × 50 = 4950 + 22).
+        let mut total = None;
+        fill_total_from_mean(&mut total, &mean, 50, ".completed", &mut notes).unwrap();
+        assert_eq!(total, Some(4972));
+        assert_eq!(
+            notes,
+            vec![
+                "4972 tokens in total = .mean × .completed = 99.44 × 50 (the file records no total)"
+            ]
+        );
+        let mut recorded = Some(7);
+        fill_total_from_mean(&mut recorded, &mean, 50, ".completed", &mut notes).unwrap();
+        assert_eq!(recorded, Some(7));
+        let mut none_completed = None;
+        fill_total_from_mean(&mut none_completed, &mean, 0, ".completed", &mut notes).unwrap();
+        assert_eq!(none_completed, None);
+        assert_eq!(notes.len(), 1);
+        let negative = root.get("negative").unwrap();
+        assert!(fill_total_from_mean(&mut None, &negative, 5, ".c", &mut notes).is_err());
     }
 }

@@ -7,7 +7,7 @@ use crate::context::Context;
 use crate::window::{Window, WindowConfidence};
 
 use super::context_keys::{ContextSlot, fill_slot, reconcile_length};
-use super::json_fields::Field;
+use super::json_fields::{Field, check_span};
 use super::{BenchError, BenchFormat, BenchRun};
 
 /// `type_` of the benchmarks we read (embedding benchmarks have no token generation).
@@ -166,6 +166,7 @@ fn read_benchmark(
         format: BenchFormat::GuideLlm,
         index,
         label,
+        duration_s: Some(window.duration_s()),
         window: Some(window),
         context,
         notes,
@@ -294,17 +295,8 @@ fn read_window(benchmark: &Field, notes: &mut Vec<String>) -> Result<Window, Ben
 fn ordered_span(start: &Field, end: &Field) -> Result<(f64, f64), BenchError> {
     let start_s = start.epoch_s()?;
     let end_s = end.epoch_s()?;
-    if end_s > start_s {
-        Ok((start_s, end_s))
-    } else {
-        Err(BenchError::EndBeforeStart {
-            file: start.file().to_string(),
-            start_field: start.path().to_string(),
-            end_field: end.path().to_string(),
-            start_s,
-            end_s,
-        })
-    }
+    check_span(start, start_s, end, end_s)?;
+    Ok((start_s, end_s))
 }
 
 #[cfg(test)]

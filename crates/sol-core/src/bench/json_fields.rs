@@ -212,6 +212,26 @@ impl<'a> Field<'a> {
     }
 }
 
+/// Checks that a window's end (`end_s`, read from `end`) comes strictly after its start.
+pub(crate) fn check_span(
+    start: &Field,
+    start_s: f64,
+    end: &Field,
+    end_s: f64,
+) -> Result<(), BenchError> {
+    if end_s > start_s {
+        Ok(())
+    } else {
+        Err(BenchError::EndBeforeStart {
+            file: start.file().to_string(),
+            start_field: start.path().to_string(),
+            end_field: end.path().to_string(),
+            start_s,
+            end_s,
+        })
+    }
+}
+
 /// A short description of a JSON value for error messages (long strings are cut).
 pub(crate) fn describe_value(value: &Value) -> String {
     const MAX_CHARS: usize = 40;

@@ -4,24 +4,33 @@
 //! Pure: the caller reads the file and passes its name and text, and resolves the timezone for
 //! naive local times. The format is recognised by content, never by file name.
 
+mod aiperf;
 mod atlas;
 mod context_keys;
 mod guidellm;
+mod inference_perf;
 mod json_fields;
+mod llmd;
+mod llmperf;
 mod local_time;
 mod perfbench;
+mod python_json;
+mod sglang;
 mod sniff;
 mod vllm;
+mod yaml;
 
 pub use atlas::{AtlasRecord, read_atlas};
+pub use llmd::llmd_with_observability;
 
 use std::fmt;
 
 use serde::{Deserialize, Serialize};
+use serde_json::Value;
 
 use crate::context::Context;
-use crate::time::{TimeError, format_utc_millis};
-use crate::window::Window;
+use crate::time::{TimeError, check_epoch_seconds, format_utc_millis};
+use crate::window::{Window, WindowConfidence};
 
 use json_fields::Field;
 use sniff::{Detected, Unreadable};
@@ -38,22 +47,47 @@ pub enum BenchFormat {
     /// GuideLLM `benchmarks.json`: one run per generative benchmark.
     #[serde(rename = "guidellm")]
     GuideLlm,
+    /// NVIDIA AIPerf: the `profile_export_aiperf.json` summary, or the per-request records of
+    /// `profile_export.jsonl` (one run for the whole file).
+    Aiperf,
+    /// SGLang `python -m sglang.bench_serving` JSONL: one run per line, no timestamps.
+    SglangBenchServing,
+    /// LLMPerf `*_summary.json`.
+    #[serde(rename = "llmperf")]
+    LlmPerf,
+    /// kubernetes-sigs/inference-perf lifecycle report (`stage_<N>_lifecycle_metrics.json`),
+    /// alone or read with its report directory ([`read_bench_files`]).
+    InferencePerf,
+    /// llm-d Benchmark Report (v0.1, v0.2, v0.2.1) in YAML or JSON, including inference-perf's
+    /// per-stage partial reports.
+    LlmdBenchmarkReport,
 }
 
 impl BenchFormat {
     /// Every supported format, in the order error messages list them.
-    pub const ALL: [BenchFormat; 3] = [
+    pub const ALL: [BenchFormat; 8] = [
         BenchFormat::PerfbenchV1,
         BenchFormat::VllmBenchServe,
         BenchFormat::GuideLlm,
+        BenchFormat::Aiperf,
+        BenchFormat::SglangBenchServing,
+        BenchFormat::LlmPerf,
+        BenchFormat::InferencePerf,
+        BenchFormat::LlmdBenchmarkReport,
     ];
 
-    /// Stable identifier, as serialised (`perfbench_v1`, `vllm_bench_serve`, `guidellm`).
+    /// Stable identifier, as serialised (`perfbench_v1`, `vllm_bench_serve`, `guidellm`,
+    /// `aiperf`, `sglang_bench_serving`, `llmperf`, `inference_perf`, `llmd_benchmark_report`).
     pub fn id(self) -> &'static str {
         match self {
             BenchFormat::PerfbenchV1 => "perfbench_v1",
             BenchFormat::VllmBenchServe => "vllm_bench_serve",
             BenchFormat::GuideLlm => "guidellm",
+            BenchFormat::Aiperf => "aiperf",
+            BenchFormat::SglangBenchServing => "sglang_bench_serving",
+            BenchFormat::LlmPerf => "llmperf",
+            BenchFormat::InferencePerf => "inference_perf",
+            BenchFormat::LlmdBenchmarkReport => "llmd_benchmark_report",
         }
     }
 
@@ -65,6 +99,15 @@ impl BenchFormat {
             }
             BenchFormat::VllmBenchServe => "vLLM `bench serve --save-result` JSON",
             BenchFormat::GuideLlm => "GuideLLM benchmarks.json",
+            BenchFormat::Aiperf => {
+                "AIPerf profile_export_aiperf.json (or the per-request profile_export.jsonl)"
+            }
+            BenchFormat::SglangBenchServing => "SGLang `bench_serving` JSONL",
+            BenchFormat::LlmPerf => "LLMPerf *_summary.json",
+            BenchFormat::InferencePerf => {
+                "inference-perf stage_<N>_lifecycle_metrics.json (with its report directory)"
+            }
+            BenchFormat::LlmdBenchmarkReport => "llm-d Benchmark Report v0.2 (YAML or JSON)",
         }
     }
 }
@@ -80,12 +123,17 @@ impl fmt::Display for BenchFormat {
 pub struct BenchRun {
     /// Format the file was recognised as.
     pub format: BenchFormat,
-    /// Position of the run in the file (GuideLLM `benchmarks[]` index, vLLM object order).
+    /// Position of the run in the file (GuideLLM `benchmarks[]` index, vLLM object order, SGLang
+    /// line order, inference-perf stage number).
     pub index: usize,
     /// Short human label: the cell id, `30 req/s`, `constant 2 req/s`, …
     pub label: String,
-    /// The measurement window; `None` for formats that record no absolute time.
+    /// The measurement window; `None` for formats that record no absolute time (SGLang,
+    /// inference-perf without its partial report): see [`window_from_mtime`].
     pub window: Option<Window>,
+    /// The run's measured duration in seconds as the tool recorded it (or derived it, said in
+    /// `notes`), whether or not it gave a window.
+    pub duration_s: Option<f64>,
     /// Everything the file records about the workload and deployment.
     pub context: Context,
     /// Assumptions and oddities worth showing next to the result (timezone assumed, a client
@@ -99,8 +147,8 @@ pub struct BenchReadOptions {
     /// The perfbench bundle's `captured_at` is the END of the window (older bundles), not the
     /// start.
     pub captured_at_is_end: bool,
-    /// Timezone of naive local times (vLLM's `date`): `--timezone`, else the machine's. `None`
-    /// reads them as UTC and records that assumption.
+    /// Timezone of naive local times (vLLM's `date`, AIPerf's offset-less ISO times): `--timezone`,
+    /// else the machine's. `None` reads them as UTC and records that assumption.
     pub timezone: Option<jiff::tz::TimeZone>,
 }
 
@@ -124,6 +172,14 @@ pub enum BenchError {
         /// The parser's description.
         message: String,
     },
+    /// A document that must be YAML (a report to write into) does not parse.
+    #[error("{file}: not a readable YAML document: {message}")]
+    NotYaml {
+        /// What the document is.
+        file: String,
+        /// The parser's description, with line and column.
+        message: String,
+    },
     /// Not one of the supported formats.
     #[error(
         "{file}: not a supported benchmark result ({found}); supported: {supported}; \
@@ -135,6 +191,14 @@ pub enum BenchError {
         file: String,
         /// What the content looks like.
         found: String,
+    },
+    /// A recognised file that holds no run to read; `problem` says what to give instead.
+    #[error("{file}: {problem}")]
+    NoRun {
+        /// Bench file name.
+        file: String,
+        /// What is missing and what to do.
+        problem: String,
     },
     /// A required field is absent (or `null`).
     #[error(
@@ -206,6 +270,14 @@ pub enum BenchError {
         /// End, epoch seconds.
         end_s: f64,
     },
+    /// The updated report could not be written as YAML.
+    #[error("{file}: cannot write the report as YAML: {message}")]
+    YamlOutput {
+        /// What the document is.
+        file: String,
+        /// The serialiser's description.
+        message: String,
+    },
 }
 
 fn supported_formats() -> String {
@@ -235,7 +307,7 @@ pub fn sniff(text: &str) -> Option<BenchFormat> {
 }
 
 /// Reads every run of a bench file: its window, context and notes. `file_name` is only used to
-/// name the file in sources and errors.
+/// name the file in sources and errors (and, for inference-perf, to number the stage).
 pub fn read_bench(
     file_name: &str,
     text: &str,
@@ -247,24 +319,134 @@ pub fn read_bench(
         file: file_name.to_string(),
         found: sniff::describe_documents(&documents),
     })?;
+    read_detected(file_name, &detected, options)
+}
+
+/// Reads the files of one result directory together, each given as (file name, text): an
+/// inference-perf report directory gives one run per stage, its `config.yaml` adding context
+/// and its `inference-perf.partial.stage_<N>.yaml` the stage's wall-clock window. Files of
+/// another supported format add their own runs; files of no known format are skipped and
+/// named in every run's notes. One file alone reads exactly as [`read_bench`].
+pub fn read_bench_files(
+    files: &[(&str, &str)],
+    options: &BenchReadOptions,
+) -> Result<Vec<BenchRun>, BenchError> {
+    if let [(file_name, text)] = files {
+        return read_bench(file_name, text, options);
+    }
+    let mut parsed = Vec::new();
+    let mut skipped = Vec::new();
+    for (file_name, text) in files {
+        match sniff::parse_documents(text) {
+            Ok(documents) => parsed.push((*file_name, documents)),
+            Err(Unreadable::Syntax(error)) => {
+                return Err(unreadable_error(file_name, Unreadable::Syntax(error)));
+            }
+            Err(unreadable) => skipped.push(format!(
+                "{file_name} not read: {}",
+                sniff::describe_unreadable(&unreadable)
+            )),
+        }
+    }
+    let mut directory = inference_perf::ReportDirectory::default();
+    let mut runs = Vec::new();
+    for (file_name, documents) in &parsed {
+        if directory.take(file_name, documents) {
+            continue;
+        }
+        match sniff::detect(documents) {
+            Some(detected) => runs.extend(read_detected(file_name, &detected, options)?),
+            None => skipped.push(format!(
+                "{file_name} not read: {}",
+                sniff::describe_documents(documents)
+            )),
+        }
+    }
+    runs.extend(directory.read_runs(options)?);
+    if runs.is_empty() {
+        return Err(no_run_among(files, &directory));
+    }
+    for run in &mut runs {
+        run.notes.extend(skipped.iter().cloned());
+    }
+    Ok(runs)
+}
+
+/// Why a set of files gave no run: inference-perf pieces without their lifecycle reports, or
+/// nothing recognisable at all.
+fn no_run_among(files: &[(&str, &str)], directory: &inference_perf::ReportDirectory) -> BenchError {
+    const LIFECYCLE_MISSING: &str = "inference-perf report files without any \
+        stage_<N>_lifecycle_metrics.json or summary_lifecycle_metrics.json: read them with the \
+        report's lifecycle files, or give the window with --start/--end";
+    match directory.first_piece() {
+        Some(file) => BenchError::NoRun {
+            file: file.to_string(),
+            problem: LIFECYCLE_MISSING.to_string(),
+        },
+        None => BenchError::UnknownFormat {
+            file: files
+                .iter()
+                .map(|(file_name, _)| *file_name)
+                .collect::<Vec<_>>()
+                .join(", "),
+            found: "none of these files is a benchmark result".to_string(),
+        },
+    }
+}
+
+/// A window for a run whose file records no absolute time (SGLang, inference-perf): the run is
+/// taken to end at the file's modification time, `[mtime − duration, mtime]`, confidence
+/// `external`. Valid only for the run that finished last in the file (an appended JSONL line
+/// dates only the last line) and only if the file was not written or copied later. `None` when
+/// the run recorded no duration or the mtime is not a plausible epoch.
+pub fn window_from_mtime(run: &BenchRun, file_name: &str, mtime_epoch_s: f64) -> Option<Window> {
+    let duration_s = run.duration_s.filter(|duration_s| *duration_s > 0.0)?;
+    let end_s = check_epoch_seconds(mtime_epoch_s).ok()?;
+    Some(Window {
+        start_s: end_s - duration_s,
+        end_s,
+        source: format!(
+            "{file_name}: file modification time (taken as the run's end) - the run's duration \
+             {duration_s} s; the file may have been written or copied after the run ended, \
+             which moves the window late"
+        ),
+        confidence: WindowConfidence::External,
+        timezone_assumption: None,
+        resolution_s: None,
+        full_span_s: None,
+    })
+}
+
+/// Reads the runs of a recognised file and names the file in each run's context.
+fn read_detected(
+    file_name: &str,
+    detected: &Detected,
+    options: &BenchReadOptions,
+) -> Result<Vec<BenchRun>, BenchError> {
+    let root = |value| Field::root(file_name, value);
     let mut runs = match detected {
-        Detected::PerfbenchV1(bundle) => vec![perfbench::read_bundle(
-            &Field::root(file_name, bundle),
-            options,
-        )?],
-        Detected::GuideLlm(report) => guidellm::read_report(&Field::root(file_name, report))?,
-        Detected::VllmBenchServe { runs, several } => runs
+        Detected::PerfbenchV1(bundle) => vec![perfbench::read_bundle(&root(bundle), options)?],
+        Detected::GuideLlm(report) => guidellm::read_report(&root(report))?,
+        Detected::VllmBenchServe { runs, several } => document_fields(file_name, runs, *several)
             .iter()
             .enumerate()
-            .map(|(index, run)| {
-                let field = if several {
-                    Field::document(file_name, index, run)
-                } else {
-                    Field::root(file_name, run)
-                };
-                vllm::read_run(&field, index, options)
-            })
+            .map(|(index, run)| vllm::read_run(run, index, options))
             .collect::<Result<Vec<_>, _>>()?,
+        Detected::AiperfSummary(summary) => vec![aiperf::read_summary(&root(summary), options)?],
+        Detected::AiperfRecords { records, several } => {
+            vec![aiperf::read_records(
+                file_name,
+                &document_fields(file_name, records, *several),
+            )?]
+        }
+        Detected::SglangBenchServing { runs, several } => {
+            sglang::read_runs(&document_fields(file_name, runs, *several))?
+        }
+        Detected::LlmPerf(summary) => vec![llmperf::read_summary(&root(summary))?],
+        Detected::InferencePerfLifecycle(lifecycle) => {
+            vec![inference_perf::read_lifecycle_file(&root(lifecycle))?]
+        }
+        Detected::LlmdReport(report) => vec![llmd::read_report(&root(report), options)?],
     };
     for run in &mut runs {
         run.context.bench_file = Some(file_name.to_string());
@@ -272,13 +454,24 @@ pub fn read_bench(
     Ok(runs)
 }
 
-/// Broken JSON is [`BenchError::NotJson`]; an empty or non-JSON text is simply not a format we
-/// read (YAML reports, for instance).
+/// One field per document: the root when the file holds a single one, `[i]` otherwise.
+fn document_fields<'a>(file_name: &'a str, values: &'a [Value], several: bool) -> Vec<Field<'a>> {
+    values
+        .iter()
+        .enumerate()
+        .map(|(index, value)| {
+            if several {
+                Field::document(file_name, index, value)
+            } else {
+                Field::root(file_name, value)
+            }
+        })
+        .collect()
+}
+
+/// Broken JSON is [`BenchError::NotJson`]; an empty text, or one that is neither JSON nor a YAML
+/// mapping, is simply not a format we read.
 fn unreadable_error(file_name: &str, unreadable: Unreadable) -> BenchError {
-    let unknown = |found: String| BenchError::UnknownFormat {
-        file: file_name.to_string(),
-        found,
-    };
     match unreadable {
         Unreadable::Syntax(error) => {
             let (line, column) = (error.line(), error.column());
@@ -293,10 +486,10 @@ fn unreadable_error(file_name: &str, unreadable: Unreadable) -> BenchError {
                 message,
             }
         }
-        Unreadable::Empty => unknown("an empty file".to_string()),
-        Unreadable::NotJsonText { first_line } => unknown(format!(
-            "content that is not JSON, starting \"{first_line}\""
-        )),
+        other => BenchError::UnknownFormat {
+            file: file_name.to_string(),
+            found: sniff::describe_unreadable(&other),
+        },
     }
 }
 
@@ -309,38 +502,77 @@ mod tests {
         "/../../testdata/shared-fixtures/bench"
     );
 
-    /// Every bench fixture and what reading it must give (`None`: refused as unknown format).
-    /// AIPerf, SGLang, LLMPerf, inference-perf and llm-d come in a later issue.
-    const FIXTURES: [(&str, Option<BenchFormat>, usize); 13] = [
-        ("aiperf-profile-export-record.json", None, 0),
-        ("aiperf-profile-export-summary-excerpt.json", None, 0),
+    /// Every bench fixture and what reading it must give: format (`None`: refused as unknown),
+    /// run count, and the window confidence of every run (`None`: no window in the file).
+    const FIXTURES: [(&str, Option<BenchFormat>, usize, Option<WindowConfidence>); 13] = [
+        (
+            "aiperf-profile-export-record.json",
+            Some(BenchFormat::Aiperf),
+            1,
+            Some(WindowConfidence::Exact),
+        ),
+        (
+            "aiperf-profile-export-summary-excerpt.json",
+            Some(BenchFormat::Aiperf),
+            1,
+            Some(WindowConfidence::Derived),
+        ),
         (
             "guidellm-benchmarks-v2.json",
             Some(BenchFormat::GuideLlm),
             2,
+            Some(WindowConfidence::Exact),
         ),
-        ("inference-perf-demo-config.yaml", None, 0),
-        ("inference-perf-stage_0_lifecycle_metrics.json", None, 0),
-        ("inference-perf-stage_0_prometheus_metrics.json", None, 0),
-        ("llmd-benchmark-report-v0.2-example.yaml", None, 0),
-        ("llmperf-summary-tinyllama.json", None, 0),
-        ("sglang-bench-serving-llama33-70b-h200.jsonl", None, 0),
+        ("inference-perf-demo-config.yaml", None, 0, None),
+        (
+            "inference-perf-stage_0_lifecycle_metrics.json",
+            Some(BenchFormat::InferencePerf),
+            1,
+            None,
+        ),
+        (
+            "inference-perf-stage_0_prometheus_metrics.json",
+            None,
+            0,
+            None,
+        ),
+        (
+            "llmd-benchmark-report-v0.2-example.yaml",
+            Some(BenchFormat::LlmdBenchmarkReport),
+            1,
+            Some(WindowConfidence::Derived),
+        ),
+        (
+            "llmperf-summary-tinyllama.json",
+            Some(BenchFormat::LlmPerf),
+            1,
+            Some(WindowConfidence::Derived),
+        ),
+        (
+            "sglang-bench-serving-llama33-70b-h200.jsonl",
+            Some(BenchFormat::SglangBenchServing),
+            7,
+            None,
+        ),
         (
             "vllm-bench-serve-l40s-2025-05-inf.json",
             Some(BenchFormat::VllmBenchServe),
             1,
+            Some(WindowConfidence::Derived),
         ),
         (
             "vllm-bench-serve-l40s-2025-05.json",
             Some(BenchFormat::VllmBenchServe),
             1,
+            Some(WindowConfidence::Derived),
         ),
         (
             "vllm-bench-serve-newer-keys-2026-07.json",
             Some(BenchFormat::VllmBenchServe),
             1,
+            Some(WindowConfidence::Derived),
         ),
-        ("SOURCES.md", None, 0),
+        ("SOURCES.md", None, 0, None),
     ];
 
     #[test]
@@ -351,7 +583,7 @@ mod tests {
             FIXTURES.len(),
             "a fixture is missing from FIXTURES"
         );
-        for (name, format, run_count) in FIXTURES {
+        for (name, format, run_count, confidence) in FIXTURES {
             let text = std::fs::read_to_string(format!("{FIXTURE_DIR}/{name}")).unwrap();
             assert_eq!(sniff(&text), format, "{name}");
             let result = read_bench(name, &text, &BenchReadOptions::default());
@@ -362,7 +594,10 @@ mod tests {
                     for run in runs {
                         assert_eq!(run.format, format);
                         assert_eq!(run.context.bench_file.as_deref(), Some(name));
-                        assert!(run.window.is_some(), "{name}");
+                        let run_confidence = run.window.as_ref().map(|window| window.confidence);
+                        assert_eq!(run_confidence, confidence, "{name}");
+                        // A run without a window still carries its duration.
+                        assert!(run.window.is_some() || run.duration_s.is_some(), "{name}");
                     }
                 }
                 None => {
@@ -382,6 +617,7 @@ mod tests {
 
     #[test]
     fn unknown_format_says_what_it_found() {
+        // A YAML mapping that is no llm-d report: `run` is empty.
         let error = read_bench(
             "x.yaml",
             "version: '0.2'\nrun:\n",
@@ -392,7 +628,22 @@ mod tests {
             error,
             BenchError::UnknownFormat {
                 file: "x.yaml".into(),
-                found: "content that is not JSON, starting \"version: '0.2'\"".into(),
+                found: "a YAML mapping with keys run, version".into(),
+            }
+        );
+        let error = read_bench(
+            "profile_export_aiperf.csv",
+            "Metric,avg,min\nRequest Latency (ms),3652.14,3517.1\n",
+            &BenchReadOptions::default(),
+        )
+        .unwrap_err();
+        assert_eq!(
+            error,
+            BenchError::UnknownFormat {
+                file: "profile_export_aiperf.csv".into(),
+                found: "content that is neither JSON nor a YAML mapping, starting \
+                        \"Metric,avg,min\""
+                    .into(),
             }
         );
         let error = read_bench(
@@ -436,6 +687,167 @@ mod tests {
             assert_eq!(back, format);
         }
         assert_eq!(BenchFormat::GuideLlm.to_string(), "guidellm");
+        assert_eq!(BenchFormat::LlmPerf.to_string(), "llmperf");
+        assert_eq!(
+            serde_json::to_string(&BenchFormat::SglangBenchServing).unwrap(),
+            "\"sglang_bench_serving\""
+        );
+    }
+
+    fn fixture(name: &str) -> String {
+        std::fs::read_to_string(format!("{FIXTURE_DIR}/{name}")).unwrap()
+    }
+
+    #[test]
+    fn window_from_mtime_ends_at_the_mtime() {
+        let text = fixture("sglang-bench-serving-llama33-70b-h200.jsonl");
+        let runs = read_bench("out.jsonl", &text, &BenchReadOptions::default()).unwrap();
+        let last = &runs[6];
+        // The last line's duration is 313.96794493007474 s; mtime 1_762_366_623.5 (an arbitrary
+        // epoch) → start 1_762_366_623.5 − 313.96794493007474 = 1_762_366_309 + 0.532_055_07.
+        let window = window_from_mtime(last, "out.jsonl", 1_762_366_623.5).unwrap();
+        assert_eq!(window.end_s, 1_762_366_623.5);
+        assert!((window.start_s - 1_762_366_309.0 - 0.532_055_07).abs() < 1e-6);
+        assert_eq!(window.confidence, WindowConfidence::External);
+        assert!(
+            window
+                .source
+                .starts_with("out.jsonl: file modification time")
+        );
+        assert!(
+            window
+                .source
+                .contains("written or copied after the run ended")
+        );
+        // No duration, or an mtime that is no epoch: no window.
+        let no_duration = BenchRun {
+            duration_s: None,
+            ..last.clone()
+        };
+        assert_eq!(window_from_mtime(&no_duration, "out.jsonl", 1.8e9), None);
+        assert_eq!(window_from_mtime(last, "out.jsonl", 12_345.0), None);
+        assert_eq!(window_from_mtime(last, "out.jsonl", f64::NAN), None);
+    }
+
+    const STAGE_PARTIAL: &str = "version: '0.2'
+run:
+  uid: inference-perf-stage-0-1a2b3c4d
+  time:
+    start: '2025-11-05T18:00:42.250000+00:00'
+    end: '2025-11-05T18:01:42.750000+00:00'
+    duration: PT60.500S
+results:
+  request_performance: {}
+";
+
+    #[test]
+    fn a_report_directory_reads_as_one_run_per_stage() {
+        let config = fixture("inference-perf-demo-config.yaml");
+        let lifecycle = fixture("inference-perf-stage_0_lifecycle_metrics.json");
+        let prometheus = fixture("inference-perf-stage_0_prometheus_metrics.json");
+        let files = [
+            ("config.yaml", config.as_str()),
+            ("stage_0_lifecycle_metrics.json", lifecycle.as_str()),
+            ("stage_0_prometheus_metrics.json", prometheus.as_str()),
+            ("notes.txt", "started the run by hand"),
+        ];
+        let runs = read_bench_files(&files, &BenchReadOptions::default()).unwrap();
+        assert_eq!(runs.len(), 1);
+        let run = &runs[0];
+        assert_eq!(run.format, BenchFormat::InferencePerf);
+        assert_eq!(run.window, None);
+        assert_eq!(
+            run.context.bench_file.as_deref(),
+            Some("stage_0_lifecycle_metrics.json")
+        );
+        assert_eq!(
+            run.context.model.as_deref(),
+            Some("meta-llama/Meta-Llama-3-8B-Instruct")
+        );
+        for skipped in [
+            "stage_0_prometheus_metrics.json not read",
+            "notes.txt not read",
+        ] {
+            assert!(
+                run.notes.iter().any(|note| note.starts_with(skipped)),
+                "{skipped}"
+            );
+        }
+        // With the stage's partial report, the stage has its wall-clock window: 2025-11-05 is
+        // 20397 days after 1970-01-01 (1_762_300_800 s); 18:00:42.25 adds 64_842.25 s and
+        // 18:01:42.75 adds 64_902.75 s.
+        let with_partial = [
+            ("config.yaml", config.as_str()),
+            ("stage_0_lifecycle_metrics.json", lifecycle.as_str()),
+            ("inference-perf.partial.stage_0.yaml", STAGE_PARTIAL),
+        ];
+        let runs = read_bench_files(&with_partial, &BenchReadOptions::default()).unwrap();
+        assert_eq!(runs.len(), 1);
+        let window = runs[0].window.as_ref().unwrap();
+        assert_eq!(
+            (window.start_s, window.end_s),
+            (1_762_365_642.25, 1_762_365_702.75)
+        );
+        assert_eq!(window.confidence, WindowConfidence::Exact);
+        assert_eq!(
+            window.source,
+            "inference-perf.partial.stage_0.yaml: .run.time.start .. .run.time.end"
+        );
+    }
+
+    #[test]
+    fn a_directory_without_runs_says_what_is_missing() {
+        let config = fixture("inference-perf-demo-config.yaml");
+        let prometheus = fixture("inference-perf-stage_0_prometheus_metrics.json");
+        let pieces = [
+            ("config.yaml", config.as_str()),
+            ("p.json", prometheus.as_str()),
+        ];
+        let error = read_bench_files(&pieces, &BenchReadOptions::default()).unwrap_err();
+        assert!(
+            matches!(&error, BenchError::NoRun { file, .. } if file == "config.yaml"),
+            "{error}"
+        );
+        assert!(
+            error
+                .to_string()
+                .contains("stage_<N>_lifecycle_metrics.json")
+        );
+        let strangers = [("a.txt", "hello"), ("b.csv", "x,y\n1,2\n")];
+        let error = read_bench_files(&strangers, &BenchReadOptions::default()).unwrap_err();
+        assert_eq!(
+            error,
+            BenchError::UnknownFormat {
+                file: "a.txt, b.csv".into(),
+                found: "none of these files is a benchmark result".into(),
+            }
+        );
+        // A broken JSON file is an error, not a skipped file.
+        let broken = [("a.json", "{\"load_summary\": "), ("b.txt", "hello")];
+        assert!(matches!(
+            read_bench_files(&broken, &BenchReadOptions::default()),
+            Err(BenchError::NotJson { .. })
+        ));
+    }
+
+    #[test]
+    fn one_file_or_files_of_other_formats_read_as_themselves() {
+        let llmperf = fixture("llmperf-summary-tinyllama.json");
+        let sglang = fixture("sglang-bench-serving-llama33-70b-h200.jsonl");
+        let one = read_bench_files(
+            &[("s.json", llmperf.as_str())],
+            &BenchReadOptions::default(),
+        );
+        assert_eq!(
+            one.unwrap(),
+            read_bench("s.json", &llmperf, &BenchReadOptions::default()).unwrap()
+        );
+        let both = [("s.json", llmperf.as_str()), ("o.jsonl", sglang.as_str())];
+        let runs = read_bench_files(&both, &BenchReadOptions::default()).unwrap();
+        // 1 LLMPerf run + 7 SGLang lines.
+        assert_eq!(runs.len(), 8);
+        assert_eq!(runs[0].format, BenchFormat::LlmPerf);
+        assert_eq!(runs[7].context.bench_file.as_deref(), Some("o.jsonl"));
     }
 
     #[test]

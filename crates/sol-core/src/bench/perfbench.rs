@@ -1,17 +1,15 @@
 //! The seed's bundle `inference_perfbench_v1.json`: one wall-clock anchor (`captured_at`) plus
 //! the effective duration, and a loosely structured context spread over a few sections.
 
-use jiff::civil;
 use jiff::tz::TimeZone;
 use serde_json::Value;
 
 use crate::context::Context;
-use crate::time::{TimeError, parse_instant};
 use crate::window::{Window, WindowConfidence};
 
 use super::context_keys::{CONTEXT_KEYS, fill_slot, slot_for_key};
 use super::json_fields::Field;
-use super::local_time::resolve_local_time;
+use super::local_time::read_wall_clock;
 use super::{BenchError, BenchFormat, BenchReadOptions, BenchRun};
 
 /// The `schema_version` the seed writes; also the context's `bench_tool`.
@@ -59,7 +57,7 @@ pub(crate) fn read_bundle(
     options: &BenchReadOptions,
 ) -> Result<BenchRun, BenchError> {
     let mut notes = Vec::new();
-    let window = read_window(root, options, &mut notes)?;
+    let (window, duration_s) = read_window(root, options, &mut notes)?;
     let context = read_context(root, &mut notes)?;
     let label = match root.get("cell_id") {
         Some(cell_id) => cell_id.text()?,
@@ -70,6 +68,7 @@ pub(crate) fn read_bundle(
         index: 0,
         label,
         window: Some(window),
+        duration_s: Some(duration_s),
         context,
         notes,
     })
@@ -79,7 +78,7 @@ fn read_window(
     root: &Field,
     options: &BenchReadOptions,
     notes: &mut Vec<String>,
-) -> Result<Window, BenchError> {
+) -> Result<(Window, f64), BenchError> {
     let anchor = first_present(root, &ANCHOR_PATHS)?;
     let duration = first_present(root, &DURATION_PATHS)?;
     let duration_s = duration.positive_duration_s()?;
@@ -100,7 +99,7 @@ fn read_window(
         let source = format!("{} (start) + {}", anchor.path(), duration.path());
         (anchor_s, anchor_s + duration_s, source)
     };
-    Ok(Window {
+    let window = Window {
         start_s,
         end_s,
         source: format!("{}: {source}", root.file()),
@@ -108,7 +107,8 @@ fn read_window(
         timezone_assumption,
         resolution_s: None,
         full_span_s: None,
-    })
+    };
+    Ok((window, duration_s))
 }
 
 /// The first of `paths` present in the bundle, or an error naming the preferred one.
@@ -134,28 +134,14 @@ fn read_anchor(
     options: &BenchReadOptions,
     notes: &mut Vec<String>,
 ) -> Result<(f64, Option<String>), BenchError> {
-    let Some(text) = anchor.value().as_str() else {
-        return Ok((anchor.epoch_s()?, None));
+    let timezone = if anchor.path().ends_with(UTC_ANCHOR_KEY) {
+        Some(&TimeZone::UTC)
+    } else {
+        options.timezone.as_ref()
     };
-    match parse_instant(text) {
-        Ok(epoch_s) => Ok((epoch_s, None)),
-        Err(TimeError::Unparseable(_)) => {
-            let local: civil::DateTime = text
-                .trim()
-                .parse()
-                .map_err(|_| anchor.bad_time(TimeError::Unparseable(text.to_string())))?;
-            let timezone = if anchor.path().ends_with(UTC_ANCHOR_KEY) {
-                Some(&TimeZone::UTC)
-            } else {
-                options.timezone.as_ref()
-            };
-            let instant =
-                resolve_local_time(local, timezone).map_err(|problem| anchor.bad_time(problem))?;
-            notes.extend(instant.notes);
-            Ok((instant.epoch_s, Some(instant.timezone_assumption)))
-        }
-        Err(problem) => Err(anchor.bad_time(problem)),
-    }
+    let wall_clock = read_wall_clock(anchor, timezone)?;
+    notes.extend(wall_clock.notes);
+    Ok((wall_clock.epoch_s, wall_clock.timezone_assumption))
 }
 
 /// Context from every section under the common key names; other scalar keys go to `extra`
@@ -218,6 +204,7 @@ fn read_context(root: &Field, notes: &mut Vec<String>) -> Result<Context, BenchE
 mod tests {
     use crate::bench::read_bench;
     use crate::context::RequestRate;
+    use crate::time::TimeError;
 
     use super::*;
 

@@ -1,29 +1,38 @@
 //! Recognising a bench result by its content, never by its file name (reference/bench-formats.md
-//! §2): parse the text as one JSON value, a JSON array, or newline-separated JSON objects, then
-//! match each format's signature.
+//! §2): parse the text as one JSON value, a JSON array, newline-separated JSON objects (JSONL),
+//! or one YAML mapping, then match each format's signature.
 
 use serde_json::Value;
 
 use super::BenchFormat;
 use super::json_fields::describe_value;
-use super::{guidellm, perfbench, vllm};
+use super::python_json::replace_non_finite_literals;
+use super::yaml::parse_yaml;
+use super::{aiperf, guidellm, inference_perf, llmd, llmperf, perfbench, sglang, vllm};
 
-/// The JSON documents of a bench file.
+/// The documents of a bench file.
 #[derive(Debug)]
 pub(crate) enum Documents {
-    /// One top-level value.
+    /// One top-level JSON value.
     One(Value),
-    /// A JSON array, or several concatenated values (vLLM `--append-result`).
+    /// A JSON array, or several concatenated values (vLLM `--append-result`, JSONL).
     Several(Vec<Value>),
+    /// One YAML mapping (llm-d reports, inference-perf `config.yaml`).
+    Yaml(Value),
 }
 
-/// Why a text yields no JSON documents.
+/// Why a text yields no documents.
 #[derive(Debug)]
 pub(crate) enum Unreadable {
     /// Nothing but whitespace.
     Empty,
-    /// Does not start like JSON at all (YAML, CSV, a log): not a format we read.
-    NotJsonText { first_line: String },
+    /// Neither JSON nor a YAML mapping (CSV, a log, broken YAML): not a format we read.
+    NotStructured {
+        /// The text's first line, cut to 40 characters.
+        first_line: String,
+        /// The YAML parser's complaint, when it had one.
+        yaml_problem: Option<String>,
+    },
     /// Starts like JSON but breaks: a truncated or hand-damaged result file.
     Syntax(serde_json::Error),
 }
@@ -37,6 +46,18 @@ pub(crate) enum Detected<'a> {
     VllmBenchServe { runs: &'a [Value], several: bool },
     /// A GuideLLM report.
     GuideLlm(&'a Value),
+    /// An AIPerf `profile_export_aiperf.json` summary.
+    AiperfSummary(&'a Value),
+    /// AIPerf per-request records (`profile_export.jsonl`); `several` as for vLLM.
+    AiperfRecords { records: &'a [Value], several: bool },
+    /// SGLang `bench_serving` lines, one run each; `several` as for vLLM.
+    SglangBenchServing { runs: &'a [Value], several: bool },
+    /// An LLMPerf summary.
+    LlmPerf(&'a Value),
+    /// One inference-perf lifecycle report.
+    InferencePerfLifecycle(&'a Value),
+    /// An llm-d Benchmark Report (or an inference-perf partial of one).
+    LlmdReport(&'a Value),
 }
 
 impl Detected<'_> {
@@ -46,11 +67,16 @@ impl Detected<'_> {
             Detected::PerfbenchV1(_) => BenchFormat::PerfbenchV1,
             Detected::VllmBenchServe { .. } => BenchFormat::VllmBenchServe,
             Detected::GuideLlm(_) => BenchFormat::GuideLlm,
+            Detected::AiperfSummary(_) | Detected::AiperfRecords { .. } => BenchFormat::Aiperf,
+            Detected::SglangBenchServing { .. } => BenchFormat::SglangBenchServing,
+            Detected::LlmPerf(_) => BenchFormat::LlmPerf,
+            Detected::InferencePerfLifecycle(_) => BenchFormat::InferencePerf,
+            Detected::LlmdReport(_) => BenchFormat::LlmdBenchmarkReport,
         }
     }
 }
 
-/// Parses `text` as JSON documents.
+/// Parses `text` as JSON documents, or else as one YAML mapping.
 pub(crate) fn parse_documents(text: &str) -> Result<Documents, Unreadable> {
     let body = text.trim_start_matches('\u{feff}');
     let trimmed = body.trim_start();
@@ -58,12 +84,10 @@ pub(crate) fn parse_documents(text: &str) -> Result<Documents, Unreadable> {
         return Err(Unreadable::Empty);
     }
     if !trimmed.starts_with(['{', '[']) {
-        let first_line = trimmed.lines().next().unwrap_or_default();
-        return Err(Unreadable::NotJsonText {
-            first_line: first_line.chars().take(40).collect(),
-        });
+        return parse_yaml_mapping(trimmed);
     }
-    let values = serde_json::Deserializer::from_str(body)
+    let json = replace_non_finite_literals(body);
+    let values = serde_json::Deserializer::from_str(&json)
         .into_iter::<Value>()
         .collect::<Result<Vec<_>, _>>()
         .map_err(Unreadable::Syntax)?;
@@ -74,48 +98,137 @@ pub(crate) fn parse_documents(text: &str) -> Result<Documents, Unreadable> {
     })
 }
 
-/// Matches the documents against each supported format's signature.
+/// A YAML document is only a candidate when it is a mapping: a CSV or a log parses as one long
+/// YAML string.
+fn parse_yaml_mapping(trimmed: &str) -> Result<Documents, Unreadable> {
+    let not_structured = |yaml_problem| Unreadable::NotStructured {
+        first_line: trimmed
+            .lines()
+            .next()
+            .unwrap_or_default()
+            .chars()
+            .take(40)
+            .collect(),
+        yaml_problem,
+    };
+    match parse_yaml(trimmed) {
+        Ok(value) if value.is_object() => Ok(Documents::Yaml(value)),
+        Ok(_) => Err(not_structured(None)),
+        // The parser's message goes on with a snippet of the text; its first line says it all.
+        Err(error) => Err(not_structured(
+            error.to_string().lines().next().map(str::to_string),
+        )),
+    }
+}
+
+/// Matches the documents against each supported format's signature. The order matters where
+/// signatures could overlap: specific keys (GuideLLM `benchmarks`, llm-d `version` + `run`,
+/// vLLM `date`, LLMPerf `version`) before the looser AIPerf and perfbench shapes.
 pub(crate) fn detect(documents: &Documents) -> Option<Detected<'_>> {
     match documents {
-        Documents::One(value) if guidellm::is_guidellm_report(value) => {
-            Some(Detected::GuideLlm(value))
+        // Tools that write YAML (llm-d, GuideLLM `kind=yaml`) write the same tree as in JSON.
+        Documents::One(value) | Documents::Yaml(value) => detect_one(value),
+        // A later document that does not match the first one's format is reported by the
+        // reader with its position, which helps more than "unknown format".
+        Documents::Several(values) => {
+            let first = values.first()?;
+            if vllm::is_vllm_run(first) {
+                Some(Detected::VllmBenchServe {
+                    runs: values,
+                    several: true,
+                })
+            } else if sglang::is_sglang_run(first) {
+                Some(Detected::SglangBenchServing {
+                    runs: values,
+                    several: true,
+                })
+            } else if aiperf::is_aiperf_record(first) {
+                Some(Detected::AiperfRecords {
+                    records: values,
+                    several: true,
+                })
+            } else {
+                None
+            }
         }
-        Documents::One(value) if vllm::is_vllm_run(value) => Some(Detected::VllmBenchServe {
-            runs: std::slice::from_ref(value),
+    }
+}
+
+fn detect_one(value: &Value) -> Option<Detected<'_>> {
+    let one = std::slice::from_ref(value);
+    if guidellm::is_guidellm_report(value) {
+        Some(Detected::GuideLlm(value))
+    } else if llmd::is_llmd_report(value) {
+        Some(Detected::LlmdReport(value))
+    } else if vllm::is_vllm_run(value) {
+        Some(Detected::VllmBenchServe {
+            runs: one,
             several: false,
-        }),
-        Documents::One(value) if perfbench::is_perfbench_bundle(value) => {
-            Some(Detected::PerfbenchV1(value))
-        }
-        // Appended vLLM runs or a sweep `summary.json`; a later object that is not a vLLM run
-        // is reported by the reader with its position, which helps more than "unknown format".
-        Documents::Several(values) if values.first().is_some_and(vllm::is_vllm_run) => {
-            Some(Detected::VllmBenchServe {
-                runs: values,
-                several: true,
-            })
-        }
-        _ => None,
+        })
+    } else if llmperf::is_llmperf_summary(value) {
+        Some(Detected::LlmPerf(value))
+    } else if aiperf::is_aiperf_summary(value) {
+        Some(Detected::AiperfSummary(value))
+    } else if aiperf::is_aiperf_record(value) {
+        Some(Detected::AiperfRecords {
+            records: one,
+            several: false,
+        })
+    } else if sglang::is_sglang_run(value) {
+        Some(Detected::SglangBenchServing {
+            runs: one,
+            several: false,
+        })
+    } else if inference_perf::is_lifecycle_report(value) {
+        Some(Detected::InferencePerfLifecycle(value))
+    } else if perfbench::is_perfbench_bundle(value) {
+        Some(Detected::PerfbenchV1(value))
+    } else {
+        None
     }
 }
 
 /// What the documents look like, for an unknown-format error.
 pub(crate) fn describe_documents(documents: &Documents) -> String {
     match documents {
-        Documents::One(value) => describe_top_level(value),
+        Documents::One(value) => describe_top_level(value, "a JSON object"),
+        Documents::Yaml(value) => describe_top_level(value, "a YAML mapping"),
         Documents::Several(values) => match values.first() {
             Some(first) => format!(
                 "{} JSON documents; the first is {}",
                 values.len(),
-                describe_top_level(first)
+                describe_top_level(first, "a JSON object")
             ),
             None => "an empty JSON array".to_string(),
         },
     }
 }
 
-fn describe_top_level(value: &Value) -> String {
+/// What an unreadable text looks like, for an unknown-format error or a skipped-file note.
+pub(crate) fn describe_unreadable(unreadable: &Unreadable) -> String {
+    match unreadable {
+        Unreadable::Empty => "an empty file".to_string(),
+        Unreadable::NotStructured {
+            first_line,
+            yaml_problem,
+        } => {
+            let why = match yaml_problem {
+                Some(problem) => format!(" (as YAML: {problem})"),
+                None => String::new(),
+            };
+            format!(
+                "content that is neither JSON nor a YAML mapping{why}, starting \"{first_line}\""
+            )
+        }
+        Unreadable::Syntax(error) => format!("broken JSON ({error})"),
+    }
+}
+
+fn describe_top_level(value: &Value, container: &str) -> String {
     const SHOWN_KEYS: usize = 8;
+    if let Some(piece) = inference_perf::describe_piece(value) {
+        return piece.to_string();
+    }
     match value.as_object() {
         Some(object) => {
             let keys: Vec<&str> = object.keys().take(SHOWN_KEYS).map(String::as_str).collect();
@@ -124,7 +237,7 @@ fn describe_top_level(value: &Value) -> String {
             } else {
                 ""
             };
-            format!("a JSON object with keys {}{more}", keys.join(", "))
+            format!("{container} with keys {}{more}", keys.join(", "))
         }
         None => describe_value(value),
     }
@@ -151,16 +264,42 @@ mod tests {
     }
 
     #[test]
-    fn empty_yaml_and_broken_json_are_told_apart() {
+    fn empty_yaml_text_and_broken_json_are_told_apart() {
         assert!(matches!(parse_documents(" \n"), Err(Unreadable::Empty)));
         assert!(matches!(
             parse_documents("version: '0.2'\nrun: {}"),
-            Err(Unreadable::NotJsonText { first_line }) if first_line == "version: '0.2'"
+            Ok(Documents::Yaml(value)) if value["version"] == "0.2"
         ));
+        // A log line is one YAML string, not a mapping.
+        assert!(matches!(
+            parse_documents("INFO starting benchmark"),
+            Err(Unreadable::NotStructured { first_line, yaml_problem: None })
+                if first_line == "INFO starting benchmark"
+        ));
+        let Err(Unreadable::NotStructured {
+            yaml_problem: Some(problem),
+            ..
+        }) = parse_documents("a: [1, 2\nb: c")
+        else {
+            panic!("broken YAML is not structured");
+        };
+        assert!(problem.starts_with("error: line 2"), "{problem}");
         let Err(Unreadable::Syntax(error)) = parse_documents("{\n  \"date\": \"2025") else {
             panic!("a truncated object is a syntax error");
         };
         assert_eq!(error.line(), 2);
+    }
+
+    #[test]
+    fn a_report_written_as_yaml_reads_like_its_json() {
+        let json_text = include_str!(concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/../../testdata/shared-fixtures/bench/guidellm-benchmarks-v2.json"
+        ));
+        let report: Value = serde_json::from_str(json_text).unwrap();
+        let yaml_text = serde_saphyr::to_string(&report).unwrap();
+        let documents = parse_documents(&yaml_text).unwrap();
+        assert!(matches!(detect(&documents), Some(Detected::GuideLlm(_))));
     }
 
     #[test]

@@ -8,7 +8,7 @@ use crate::context::{Context, RequestRate};
 use crate::time::TimeError;
 use crate::window::{Window, WindowConfidence};
 
-use super::context_keys::{ContextSlot, fill_slot, reconcile_length, slot_for_key};
+use super::context_keys::{ContextSlot, fill_mean_lengths, fill_slot, slot_for_key};
 use super::json_fields::Field;
 use super::local_time::resolve_local_time;
 use super::{BenchError, BenchFormat, BenchReadOptions, BenchRun};
@@ -89,7 +89,7 @@ pub(crate) fn read_run(
     options: &BenchReadOptions,
 ) -> Result<BenchRun, BenchError> {
     let mut notes = Vec::new();
-    let window = read_window(run, options, &mut notes)?;
+    let (window, duration_s) = read_window(run, options, &mut notes)?;
     let mut context = Context {
         bench_tool: Some("vllm".to_string()),
         bench_index: Some(index),
@@ -101,6 +101,7 @@ pub(crate) fn read_run(
         }
     }
     read_free_keys(run, &mut context, &mut notes)?;
+    // vLLM stores no configured ISL/OSL unless `--metadata input_len=…` gave one.
     fill_mean_lengths(&mut context, &mut notes);
     let label = run_label(&context);
     Ok(BenchRun {
@@ -108,6 +109,7 @@ pub(crate) fn read_run(
         index,
         label,
         window: Some(window),
+        duration_s: Some(duration_s),
         context,
         notes,
     })
@@ -118,7 +120,7 @@ fn read_window(
     run: &Field,
     options: &BenchReadOptions,
     notes: &mut Vec<String>,
-) -> Result<Window, BenchError> {
+) -> Result<(Window, f64), BenchError> {
     let date = run.require("date")?;
     let date_text = date
         .value()
@@ -136,7 +138,7 @@ fn read_window(
          ended up to 1 s after it, or earlier by the post-processing time",
         date.path()
     ));
-    Ok(Window {
+    let window = Window {
         start_s: end.epoch_s - duration_s,
         end_s: end.epoch_s,
         source: format!(
@@ -149,7 +151,8 @@ fn read_window(
         timezone_assumption: Some(end.timezone_assumption),
         resolution_s: Some(1.0),
         full_span_s: None,
-    })
+    };
+    Ok((window, duration_s))
 }
 
 /// Every other scalar key (`--metadata KEY=VALUE` strings, sweep parameters, `backend`,
@@ -179,35 +182,6 @@ fn read_free_keys(
         }
     }
     Ok(())
-}
-
-/// vLLM stores no configured ISL/OSL: without `--metadata input_len=…` the mean over completed
-/// requests stands in.
-fn fill_mean_lengths(context: &mut Context, notes: &mut Vec<String>) {
-    let Some(completed) = context.completed.filter(|completed| *completed > 0) else {
-        return;
-    };
-    let lengths = [
-        (
-            "input length",
-            "total_input_tokens",
-            context.total_input_tokens,
-            &mut context.input_len_tokens,
-        ),
-        (
-            "output length",
-            "total_output_tokens",
-            context.total_output_tokens,
-            &mut context.output_len_tokens,
-        ),
-    ];
-    for (what, total_key, total, configured) in lengths {
-        if let Some(total) = total {
-            let measured_from = format!("{total_key} / completed = {total} / {completed}");
-            let mean = total as f64 / completed as f64;
-            reconcile_length(what, configured, mean, &measured_from, notes);
-        }
-    }
 }
 
 /// `30 req/s`, `inf req/s, concurrency 64`, prefixed by `--label` when given.
