@@ -333,6 +333,10 @@ pub struct CorrelateArgs {
     /// Print the queries that would run and read nothing (not even the probe).
     #[arg(long)]
     pub dry_run: bool,
+    /// When the cell's bench file is an llm-d Benchmark Report, also write a copy of it with
+    /// the result in `results.observability` (`<report>.with-dcgm-sol.yaml`, in the cell).
+    #[arg(long, conflicts_with = "dry_run")]
+    pub emit_llmd: bool,
 }
 
 /// `probe`.

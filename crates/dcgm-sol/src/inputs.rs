@@ -4,7 +4,9 @@
 use std::path::{Path, PathBuf};
 
 use anyhow::anyhow;
-use sol_core::bench::{BenchError, BenchReadOptions, BenchRun, read_atlas, read_bench};
+use sol_core::bench::{
+    BenchError, BenchReadOptions, BenchRun, read_atlas, read_bench, window_from_mtime,
+};
 use sol_core::ceilings::Ceilings;
 use sol_core::context::Context;
 use sol_core::correlation::KernelCategories;
@@ -190,12 +192,20 @@ fn read_bench_run_ref(path: &Path) -> Result<BenchRunRef, AppError> {
     })
 }
 
+/// The run a cell stands for, from its bench file.
+struct ChosenRun {
+    run: BenchRun,
+    path: PathBuf,
+    /// The file's last run: the only one its modification time can date.
+    last_in_file: bool,
+}
+
 /// The cell's bench run: `--bench-index`, the split-off cell's run, or the file's only run.
 fn bench_run(
     campaign: &CampaignDir,
     cell: &CellDir,
     args: &WindowArgs,
-) -> Result<Option<(BenchRun, PathBuf)>, AppError> {
+) -> Result<Option<ChosenRun>, AppError> {
     let Some(BenchRuns {
         runs,
         path,
@@ -204,6 +214,7 @@ fn bench_run(
     else {
         return Ok(None);
     };
+    let last_index = runs.iter().map(|r| r.index).max();
     let run = match (args.bench_index.or(pinned_index), runs.len()) {
         (Some(index), _) => runs.into_iter().find(|r| r.index == index).ok_or_else(|| {
             input(anyhow!(
@@ -228,7 +239,11 @@ fn bench_run(
             )));
         }
     };
-    Ok(Some((run, path)))
+    Ok(Some(ChosenRun {
+        last_in_file: Some(run.index) == last_index,
+        run,
+        path,
+    }))
 }
 
 pub fn window_from_flags(args: &WindowArgs) -> Result<Option<Window>, AppError> {
@@ -290,33 +305,42 @@ pub fn cell_window_and_context(
     let run = bench_run(campaign, cell, args)?;
     let mut context = run
         .as_ref()
-        .map(|(r, _)| r.context.clone())
+        .map(|chosen| chosen.run.context.clone())
         .unwrap_or_default();
-    if let Some((r, path)) = &run {
+    if let Some(chosen) = &run {
         context
             .bench_file
-            .get_or_insert_with(|| display_path(campaign, path));
-        context.bench_index.get_or_insert(r.index);
+            .get_or_insert_with(|| display_path(campaign, &chosen.path));
+        context.bench_index.get_or_insert(chosen.run.index);
     }
     if let Some(atlas) = atlas_context(campaign, &cell.id)? {
         context.fill_from(&atlas);
     }
     // The bench file's own window when it is exact; else the run `record` timed; else whatever
-    // the bench file gives.
+    // the bench file gives; else (SGLang, inference-perf: a duration but no clock time) the
+    // duration ending at the file's modification time, flagged `external`.
     let window = match (
         window_from_flags(args)?,
-        run.as_ref().and_then(|(r, _)| r.window.clone()),
+        run.as_ref().and_then(|chosen| chosen.run.window.clone()),
         recorded_window(cell)?,
     ) {
         (Some(flags), _, _) => flags,
         (None, Some(bench), _) if bench.confidence == WindowConfidence::Exact => bench,
         (None, _, Some(recorded)) => recorded,
         (None, Some(bench), None) => bench,
+        (None, None, None) if let Some(window) = run.as_ref().and_then(mtime_window) => {
+            tracing::warn!(
+                "cell `{}`: {}; pass --start/--end, or run the bench under `dcgm-sol record`, for a window you can trust",
+                cell.id,
+                window.source
+            );
+            window
+        }
         (None, None, None) => {
             let why = if run.is_some() {
-                "its bench file records no absolute time"
+                "its bench file records no absolute time nor a duration".to_string()
             } else {
-                "it has no supported bench result file"
+                no_bench_file(cell)
             };
             return Err(input(anyhow!(
                 "cell `{}`: {why}; give the window with --start and --end",
@@ -325,6 +349,46 @@ pub fn cell_window_and_context(
         }
     };
     Ok((window, context))
+}
+
+/// A run's duration ending at its file's modification time — only for the file's last run
+/// (a JSON Lines file is modified when its last line is appended).
+fn mtime_window(chosen: &ChosenRun) -> Option<Window> {
+    if !chosen.last_in_file {
+        return None;
+    }
+    let (run, path) = (&chosen.run, &chosen.path);
+    let modified = std::fs::metadata(path).ok()?.modified().ok()?;
+    let mtime_s = modified
+        .duration_since(std::time::UNIX_EPOCH)
+        .ok()?
+        .as_secs_f64();
+    let name = path.file_name()?.to_string_lossy();
+    window_from_mtime(run, &name, mtime_s)
+}
+
+/// Why a cell has no bench result: the files that were tried and what each is.
+fn no_bench_file(cell: &CellDir) -> String {
+    let tried: Vec<String> = cell
+        .bench_candidates()
+        .unwrap_or_default()
+        .iter()
+        .filter_map(|path| {
+            let text = read_text(path).ok()?;
+            let name = path.file_name()?.to_string_lossy().into_owned();
+            read_bench(&name, &text, &BenchReadOptions::default())
+                .err()
+                .map(|e| e.to_string())
+        })
+        .collect();
+    if tried.is_empty() {
+        "it has no supported bench result file".to_string()
+    } else {
+        format!(
+            "none of its files is a supported bench result ({})",
+            tried.join("; ")
+        )
+    }
 }
 
 /// The window of the command `record` ran in the cell, when it did.

@@ -4,16 +4,21 @@
 use std::path::Path;
 
 use anyhow::{Context as _, anyhow};
+use sol_core::bench::{BenchFormat, llmd_with_observability, sniff};
 use sol_core::ceilings::Ceilings;
 use sol_core::context::Context;
 use sol_core::correlation::{
-    CellData, Correlation, EvalError, EvalInput, HwSelection, Provenance, evaluate, measure_cell,
+    CellData, Correlation, EvalError, EvalInput, HwSelection, Provenance, evaluate,
+    llmd_observability, measure_cell,
 };
 use sol_core::frozen::{FrozenExtension, FrozenSnapshot};
 use sol_core::measure::Measurement;
 use sol_core::source::{FetchRequest, MARGIN_INTERVALS, query_records, raw_sample_plan};
 use sol_core::window::{Window, future_window_warning};
-use sol_io::{CampaignDir, CellDir, OUTPUT_CORRELATION, OUTPUT_FROZEN, read_text, write_atomic};
+use sol_io::{
+    CampaignDir, CellDir, LLMD_WITH_SOL_SUFFIX, OUTPUT_CORRELATION, OUTPUT_FROZEN, read_text,
+    write_atomic,
+};
 
 use crate::cli::{CorrelateArgs, EvalArgs};
 use crate::exit::{AppError, input, runtime};
@@ -206,7 +211,46 @@ pub fn correlate_cell(
     write_atomic(&frozen_path, yaml.as_bytes())
         .with_context(|| format!("writing {}", frozen_path.display()))
         .map_err(runtime)?;
+    if args.emit_llmd {
+        let written = emit_llmd(&cell, &result)?;
+        tracing::info!("wrote {}", written.display());
+    }
     Ok(CellOutcome::Done(Box::new(result)))
+}
+
+/// Writes a copy of the cell's llm-d Benchmark Report with the result in
+/// `results.observability`, beside it in the cell.
+fn emit_llmd(cell: &CellDir, result: &Correlation) -> Result<std::path::PathBuf, AppError> {
+    let bench = result.context.bench_file.as_deref().ok_or_else(|| {
+        input(anyhow!(
+            "--emit-llmd: cell `{}` has no bench file to add the result to",
+            cell.id
+        ))
+    })?;
+    // The context names the file as the reader saw it: its name in the cell.
+    let name = Path::new(bench).file_name().unwrap_or_default();
+    let path = cell.path.join(name);
+    let text = read_text(&path).map_err(input)?;
+    if sniff(&text) != Some(BenchFormat::LlmdBenchmarkReport) {
+        return Err(input(anyhow!(
+            "--emit-llmd: {} is not an llm-d Benchmark Report; the option only applies to those",
+            path.display()
+        )));
+    }
+    let observability = llmd_observability(
+        result,
+        &format!("cells/{}/{}", cell.id, sol_io::OUTPUT_CORRELATION),
+    );
+    let report = llmd_with_observability(&text, &observability)
+        .map_err(|e| input(anyhow!("{}: {e}", path.display())))?;
+    let stem = path
+        .file_stem()
+        .map_or_else(|| "llmd-report".into(), |s| s.to_string_lossy());
+    let out = cell.file(&format!("{stem}{LLMD_WITH_SOL_SUFFIX}"));
+    write_atomic(&out, report.as_bytes())
+        .with_context(|| format!("writing {}", out.display()))
+        .map_err(runtime)?;
+    Ok(out)
 }
 
 /// This machine's clock, epoch seconds.

@@ -20,6 +20,9 @@ pub const KERNELS_FILE: &str = "kernels.json";
 pub const RECORD_MANIFEST: &str = "dcgm-record.json";
 /// `record`'s scrape journal, appended as scrapes come in.
 pub const RECORD_JOURNAL: &str = "dcgm-scrapes.journal";
+/// Ending of the copy of an llm-d report that `correlate --emit-llmd` writes, our numbers in its
+/// `results.observability`.
+pub const LLMD_WITH_SOL_SUFFIX: &str = ".with-dcgm-sol.yaml";
 /// In a cell made from one run of another cell's multi-run bench file: which file and run.
 pub const BENCH_RUN_REF: &str = "dcgm-bench-run.json";
 /// In a cell whose runs were split into cells of their own: it is a container, not a cell.
@@ -309,7 +312,7 @@ impl CellDir {
         Some(self.file(KERNELS_FILE)).filter(|p| p.exists())
     }
 
-    /// Bench result candidates: every `.json`/`.jsonl` file that is not one of our inputs or
+    /// Bench result candidates: every `.json`/`.jsonl`/`.yaml`/`.yml` file that is not one of our inputs or
     /// outputs, sorted by name.
     pub fn bench_candidates(&self) -> Result<Vec<PathBuf>, LayoutError> {
         let entries = fs::read_dir(&self.path).map_err(|source| LayoutError::Io {
@@ -328,15 +331,20 @@ impl CellDir {
                 .file_name()
                 .map(|n| n.to_string_lossy().into_owned())
                 .unwrap_or_default();
-            let is_json = name.ends_with(".json") || name.ends_with(".jsonl");
+            // JSON, JSON Lines, and YAML (llm-d reports); never our own outputs.
+            let is_bench_text = [".json", ".jsonl", ".yaml", ".yml"]
+                .iter()
+                .any(|extension| name.ends_with(extension));
             let ours = name == OUTPUT_CORRELATION
+                || name == OUTPUT_FROZEN
+                || name.ends_with(LLMD_WITH_SOL_SUFFIX)
                 || name == KERNELS_FILE
                 || name == RECORD_MANIFEST
                 || name == BENCH_RUN_REF
                 || name == SPLIT_MARKER
                 || name.starts_with("ncu")
                 || name.starts_with('.');
-            if path.is_file() && is_json && !ours {
+            if path.is_file() && is_bench_text && !ours {
                 found.push(path);
             }
         }

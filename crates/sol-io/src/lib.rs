@@ -10,8 +10,9 @@ mod recorded;
 
 pub use atomic::{write_atomic, write_atomic_batch};
 pub use campaign::{
-    BENCH_RUN_REF, BenchRunRef, CampaignDir, CellDir, LayoutError, OUTPUT_CORRELATION,
-    OUTPUT_FROZEN, PERFBENCH_FILE, RECORD_JOURNAL, RECORD_MANIFEST, SCRAPES_FILE, SPLIT_MARKER,
+    BENCH_RUN_REF, BenchRunRef, CampaignDir, CellDir, LLMD_WITH_SOL_SUFFIX, LayoutError,
+    OUTPUT_CORRELATION, OUTPUT_FROZEN, PERFBENCH_FILE, RECORD_JOURNAL, RECORD_MANIFEST,
+    SCRAPES_FILE, SPLIT_MARKER,
 };
 pub use ceilings_file::{CeilingsChoice, load_ceilings};
 pub use read::{InputError, read_text};

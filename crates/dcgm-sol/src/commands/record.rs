@@ -205,5 +205,6 @@ fn correlate_args(campaign: &CampaignDir, cell: &CellDir, args: &RecordArgs) -> 
         },
         n_gpus: args.n_gpus,
         dry_run: false,
+        emit_llmd: false,
     }
 }

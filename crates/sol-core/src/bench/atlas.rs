@@ -23,7 +23,8 @@ pub struct AtlasRecord {
 /// Reads every non-blank line of `atlas.jsonl`. A line that is not a JSON object with a string
 /// `cell_id` is an error naming the line.
 pub fn read_atlas(file_name: &str, text: &str) -> Result<Vec<AtlasRecord>, BenchError> {
-    let mut records = Vec::new();
+    // Each record with its 1-based line.
+    let mut records: Vec<(usize, AtlasRecord)> = Vec::new();
     for (index, line) in text
         .lines()
         .enumerate()
@@ -44,18 +45,48 @@ pub fn read_atlas(file_name: &str, text: &str) -> Result<Vec<AtlasRecord>, Bench
                 fill_slot(&mut context, slot, &field, &mut notes)?;
             }
         }
-        records.push(AtlasRecord {
+        let record = AtlasRecord {
             cell_id,
             context,
             notes,
-        });
+        };
+        match records
+            .iter()
+            .position(|(_, r): &(usize, AtlasRecord)| r.cell_id == record.cell_id)
+        {
+            // The same line twice (a concatenated copy) says nothing new.
+            Some(earlier) if records[earlier].1.context == record.context => {}
+            Some(earlier) => {
+                return Err(BenchError::DuplicateCell {
+                    file: file_name.to_string(),
+                    cell_id: record.cell_id,
+                    lines: [records[earlier].0, index + 1],
+                });
+            }
+            None => records.push((index + 1, record)),
+        }
     }
-    Ok(records)
+    Ok(records.into_iter().map(|(_, record)| record).collect())
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_cell_described_twice_differently_is_refused_and_a_copy_is_not() {
+        let line = |tp: u32| format!("{{\"cell_id\": \"c32\", \"tensor_parallel\": {tp}}}\n");
+        let copied = format!("{}{}", line(8), line(8));
+        assert_eq!(read_atlas("atlas.jsonl", &copied).unwrap().len(), 1);
+        let clash = format!("{}\n{}", line(8), line(4));
+        let error = read_atlas("atlas.jsonl", &clash).unwrap_err().to_string();
+        assert!(
+            error.starts_with(
+                "atlas.jsonl: cell `c32` is described twice, differently (lines 1 and 3)"
+            ),
+            "{error}"
+        );
+    }
 
     #[test]
     fn reads_context_per_cell_and_names_bad_lines() {

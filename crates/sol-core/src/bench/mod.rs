@@ -157,6 +157,41 @@ pub struct BenchReadOptions {
 #[derive(Debug, Clone, PartialEq, thiserror::Error)]
 #[non_exhaustive]
 pub enum BenchError {
+    /// An atlas describes one cell twice, differently.
+    #[error(
+        "{file}: cell `{cell_id}` is described twice, differently (lines {} and {}): a duplicate line makes its context ambiguous; keep one line per cell",
+        lines[0], lines[1]
+    )]
+    DuplicateCell {
+        /// The atlas file.
+        file: String,
+        /// The cell.
+        cell_id: String,
+        /// Both lines, 1-based.
+        lines: [usize; 2],
+    },
+    /// The window a format's fields give is not a time any clock shows.
+    #[error(
+        "{file}: the window from {origin} is impossible: {reason}; fix the field, or give the window with --start/--end"
+    )]
+    ImpossibleWindow {
+        /// Bench file name.
+        file: String,
+        /// Where the window came from (file and fields).
+        origin: String,
+        /// Why.
+        reason: String,
+    },
+    /// A key the window is read from appears twice in one object.
+    #[error(
+        "{file}: duplicate key `{key}` in one object, and the window is read from it: the window is ambiguous; keep the right value, or give the window with --start/--end"
+    )]
+    DuplicateKey {
+        /// Bench file name.
+        file: String,
+        /// The key.
+        key: String,
+    },
     /// Looks like JSON but does not parse.
     #[error(
         "{file}: not valid JSON at line {line}, column {column}: {message}; \
@@ -319,7 +354,41 @@ pub fn read_bench(
         file: file_name.to_string(),
         found: sniff::describe_documents(&documents),
     })?;
-    read_detected(file_name, &detected, options)
+    let mut runs = read_detected(file_name, &detected, options)?;
+    for window in runs.iter().filter_map(|run| run.window.as_ref()) {
+        // Each format checks its own fields; a start or end no clock can show (a duration of
+        // 1e308 s, a start before 1970) is caught here for all of them.
+        for bound in [window.start_s, window.end_s] {
+            if let Err(error) = check_epoch_seconds(bound) {
+                return Err(BenchError::ImpossibleWindow {
+                    file: file_name.to_string(),
+                    origin: window.source.clone(),
+                    reason: error.to_string(),
+                });
+            }
+        }
+    }
+    for key in sniff::repeated_keys(text) {
+        // A repeated key the window was read from makes the window ambiguous; any other one
+        // (AIPerf writes `time_to_first_token` twice in its records) is a note.
+        let feeds_window = runs.iter().any(|run| {
+            run.window
+                .as_ref()
+                .is_some_and(|w| w.source.contains(key.as_str()))
+        });
+        if feeds_window {
+            return Err(BenchError::DuplicateKey {
+                file: file_name.to_string(),
+                key,
+            });
+        }
+        for run in &mut runs {
+            run.notes.push(format!(
+                "`{key}` appears twice in an object of the file; the last value was read"
+            ));
+        }
+    }
+    Ok(runs)
 }
 
 /// Reads the files of one result directory together, each given as (file name, text): an

@@ -9,6 +9,7 @@ use super::json_fields::describe_value;
 use super::python_json::replace_non_finite_literals;
 use super::yaml::parse_yaml;
 use super::{aiperf, guidellm, inference_perf, llmd, llmperf, perfbench, sglang, vllm};
+use crate::unique_keys::values_noting_duplicates;
 
 /// The documents of a bench file.
 #[derive(Debug)]
@@ -86,16 +87,39 @@ pub(crate) fn parse_documents(text: &str) -> Result<Documents, Unreadable> {
     if !trimmed.starts_with(['{', '[']) {
         return parse_yaml_mapping(trimmed);
     }
-    let json = replace_non_finite_literals(body);
-    let values = serde_json::Deserializer::from_str(&json)
-        .into_iter::<Value>()
-        .collect::<Result<Vec<_>, _>>()
-        .map_err(Unreadable::Syntax)?;
+    let parse = |json: &str| values_noting_duplicates(json).map(|(values, _)| values);
+    // Python's non-finite literals are read only where Python writes whole files of objects
+    // (SGLang's JSONL); elsewhere a `NaN` is the syntax error it is, reported at its line.
+    let values = match parse(body) {
+        Ok(values) => values,
+        Err(error) => {
+            let rewritten = replace_non_finite_literals(body);
+            match parse(&rewritten) {
+                Ok(values) if is_json_lines(body) && values.iter().all(Value::is_object) => values,
+                _ => return Err(Unreadable::Syntax(error)),
+            }
+        }
+    };
     Ok(match <[Value; 1]>::try_from(values) {
         Ok([Value::Array(items)]) => Documents::Several(items),
         Ok([value]) => Documents::One(value),
         Err(values) => Documents::Several(values),
     })
+}
+
+/// One object per line (JSON Lines, as SGLang writes): the first document ends on its first line.
+fn is_json_lines(body: &str) -> bool {
+    body.trim_start()
+        .lines()
+        .next()
+        .is_some_and(|line| line.trim_end().ends_with('}'))
+}
+
+/// Keys some JSON object of the text names twice (the last value is the one read).
+pub(crate) fn repeated_keys(text: &str) -> Vec<String> {
+    values_noting_duplicates(text.trim_start_matches('\u{feff}'))
+        .map(|(_, repeated)| repeated)
+        .unwrap_or_default()
 }
 
 /// A YAML document is only a candidate when it is a mapping: a CSV or a log parses as one long

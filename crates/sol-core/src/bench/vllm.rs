@@ -46,10 +46,15 @@ const RESULT_KEYS: [&str; 6] = [
 
 /// Signature: `date` shaped `YYYYMMDD-HHMMSS` plus `duration` and `completed`.
 pub(crate) fn is_vllm_run(value: &Value) -> bool {
-    value
-        .get("date")
-        .and_then(Value::as_str)
-        .is_some_and(is_vllm_date)
+    let Some(date) = value.get("date").and_then(Value::as_str) else {
+        return false;
+    };
+    // A damaged `date` still makes a vLLM result when vLLM's own keys are there: the reader
+    // then names `.date` instead of calling the file unknown.
+    let vllm_keys = ["backend", "endpoint_type", "tokenizer_id", "model_id"]
+        .iter()
+        .any(|key| value.get(key).is_some());
+    (is_vllm_date(date) || vllm_keys)
         && value.get("duration").is_some()
         && value.get("completed").is_some()
 }

@@ -3,6 +3,7 @@
 
 mod attribution;
 mod lever;
+mod observability;
 mod rows;
 mod schema;
 mod table;
@@ -23,6 +24,7 @@ use crate::validity::link_rate_limits;
 use crate::window::Window;
 
 pub use attribution::{KernelCategories, KernelsError, resource_of_role};
+pub use observability::llmd_observability;
 pub use rows::STRAGGLER_BELOW_MEDIAN;
 pub use schema::*;
 pub use table::render_table;
