@@ -98,6 +98,26 @@ pub(crate) const CONTEXT_KEYS: &[(&str, ContextSlot)] = &[
     ("cache_state", ContextSlot::CacheState),
 ];
 
+/// Keeps a key no reader field claims: its scalar text in `context.extra`, and the typed context
+/// field its name maps to when it has one (a value of the wrong type there is a note, not an
+/// error: the text is kept).
+pub(crate) fn keep_extra(
+    context: &mut Context,
+    key: &str,
+    member: &Field,
+    notes: &mut Vec<String>,
+) {
+    let Some(text) = member.scalar_text() else {
+        return;
+    };
+    context.extra.insert(key.to_string(), text);
+    if let Some(slot) = slot_for_key(key)
+        && let Err(error) = fill_slot(context, slot, member, notes)
+    {
+        notes.push(format!("{error} (kept in extra only)"));
+    }
+}
+
 /// The context field a key fills, if it is one of [`CONTEXT_KEYS`].
 pub(crate) fn slot_for_key(key: &str) -> Option<ContextSlot> {
     CONTEXT_KEYS

@@ -8,7 +8,7 @@ use crate::context::Context;
 use crate::window::{Window, WindowConfidence};
 
 use super::context_keys::{
-    ContextSlot, fill_slot, fill_total_from_mean, reconcile_length, slot_for_key,
+    ContextSlot, fill_slot, fill_total_from_mean, keep_extra, reconcile_length,
 };
 use super::json_fields::Field;
 use super::{BenchError, BenchFormat, BenchRun};
@@ -132,17 +132,8 @@ fn read_free_keys(
         let is_known = key.starts_with(RESULTS_PREFIX)
             || WINDOW_KEYS.contains(&key)
             || TYPED_KEYS.iter().any(|(typed, _)| *typed == key);
-        if is_known {
-            continue;
-        }
-        let Some(text) = member.scalar_text() else {
-            continue;
-        };
-        context.extra.insert(key.to_string(), text);
-        if let Some(slot) = slot_for_key(key)
-            && let Err(error) = fill_slot(context, slot, &member, notes)
-        {
-            notes.push(format!("{error} (kept in extra only)"));
+        if !is_known {
+            keep_extra(context, key, &member, notes);
         }
     }
     Ok(())

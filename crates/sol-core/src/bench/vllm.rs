@@ -8,7 +8,7 @@ use crate::context::{Context, RequestRate};
 use crate::time::TimeError;
 use crate::window::{Window, WindowConfidence};
 
-use super::context_keys::{ContextSlot, fill_mean_lengths, fill_slot, slot_for_key};
+use super::context_keys::{ContextSlot, fill_mean_lengths, fill_slot, keep_extra};
 use super::json_fields::Field;
 use super::local_time::resolve_local_time;
 use super::{BenchError, BenchFormat, BenchReadOptions, BenchRun};
@@ -173,17 +173,8 @@ fn read_free_keys(
             || TYPED_KEYS.iter().any(|(typed, _)| *typed == key)
             || RESULT_KEYS.contains(&key)
             || is_latency_statistic(key);
-        if is_known {
-            continue;
-        }
-        let Some(text) = member.scalar_text() else {
-            continue;
-        };
-        context.extra.insert(key.to_string(), text);
-        if let Some(slot) = slot_for_key(key)
-            && let Err(error) = fill_slot(context, slot, &member, notes)
-        {
-            notes.push(format!("{error} (kept in extra only)"));
+        if !is_known {
+            keep_extra(context, key, &member, notes);
         }
     }
     Ok(())
