@@ -2,11 +2,9 @@
 //! the live source (a later issue) hands the body text here. Values arrive as strings
 //! (`"0.929260"`, `"NaN"`, `"+Inf"`) and timestamps as float epoch seconds.
 
-use std::borrow::Cow;
 use std::collections::BTreeMap;
 
 use serde::Deserialize;
-use serde_json::value::RawValue;
 
 use crate::series::{RawSeries, Sample};
 
@@ -31,16 +29,21 @@ pub enum PromApiError {
     /// A sample value that is not a number.
     #[error("sample value `{0}` is not a number")]
     BadValue(String),
+    /// The answer broke off while it was read.
+    #[error("the answer broke off while it was read: {0}")]
+    Read(String),
 }
 
-// Plain structs, no internally tagged enums: serde buffers a tagged enum's whole content before
-// choosing the variant, which doubled the parse time of large matrices. `result` is kept as raw
-// text until `resultType` says what it holds; sample values borrow from the body.
+// Plain structs, no internally tagged enums (serde buffers a tagged enum's whole content before
+// choosing the variant). The result array is read element by element whatever `resultType`
+// says (it may come after `result`): objects are series, anything else (a scalar's `[t, "v"]`)
+// is skipped and the type checked at the end. Sample values are parsed as they are read, so a
+// response streams from a reader into sample buffers without holding its text.
 #[derive(Deserialize)]
-struct Envelope<'a> {
-    status: Cow<'a, str>,
-    #[serde(borrow, default)]
-    data: Option<Data<'a>>,
+struct Envelope {
+    status: String,
+    #[serde(default)]
+    data: Option<Data>,
     #[serde(rename = "errorType", default)]
     error_type: String,
     #[serde(default)]
@@ -50,11 +53,11 @@ struct Envelope<'a> {
 }
 
 #[derive(Deserialize)]
-struct Data<'a> {
+struct Data {
     #[serde(rename = "resultType")]
-    result_type: Cow<'a, str>,
-    #[serde(borrow)]
-    result: &'a RawValue,
+    result_type: String,
+    #[serde(default)]
+    result: ResultItems,
 }
 
 /// One sample as the API writes it: `[<epoch s>, "<value>"]`.
@@ -82,16 +85,118 @@ impl<'de> Deserialize<'de> for SampleValue {
     }
 }
 
+/// A series of a vector (`value`) or a matrix (`values`).
 #[derive(Deserialize)]
-struct InstantSeries {
+struct AnySeries {
     metric: BTreeMap<String, String>,
-    value: Point,
+    #[serde(default)]
+    value: Option<Point>,
+    #[serde(default)]
+    values: Points,
 }
 
-#[derive(Deserialize)]
-struct RangeSeries {
-    metric: BTreeMap<String, String>,
-    values: Vec<Point>,
+/// A matrix series' `values`, straight into samples (16 bytes each, nothing else kept); the
+/// first value that is not a number is remembered for the error.
+#[derive(Default)]
+struct Points {
+    samples: Vec<Sample>,
+    first_bad: Option<String>,
+}
+
+impl<'de> Deserialize<'de> for Points {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct PointsVisitor;
+        impl<'de> serde::de::Visitor<'de> for PointsVisitor {
+            type Value = Points;
+            fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+                f.write_str("an array of [time, \"value\"] pairs")
+            }
+            fn visit_seq<A: serde::de::SeqAccess<'de>>(
+                self,
+                mut seq: A,
+            ) -> Result<Points, A::Error> {
+                let mut points = Points {
+                    samples: Vec::with_capacity(seq.size_hint().unwrap_or(0)),
+                    first_bad: None,
+                };
+                while let Some((t_s, SampleValue(value))) = seq.next_element::<Point>()? {
+                    match value {
+                        Ok(value) => points.samples.push(Sample { t_s, value }),
+                        Err(text) => {
+                            points.first_bad.get_or_insert(text);
+                        }
+                    }
+                }
+                Ok(points)
+            }
+        }
+        deserializer.deserialize_seq(PointsVisitor)
+    }
+}
+
+/// The `result` array: its series, and whether anything else was in it.
+#[derive(Default)]
+struct ResultItems {
+    series: Vec<AnySeries>,
+    non_series: usize,
+}
+
+/// One element of `result`.
+enum Item {
+    Series(AnySeries),
+    Other,
+}
+
+impl<'de> Deserialize<'de> for Item {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct ItemVisitor;
+        impl<'de> serde::de::Visitor<'de> for ItemVisitor {
+            type Value = Item;
+            fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+                f.write_str("a series object or a scalar's element")
+            }
+            fn visit_map<A: serde::de::MapAccess<'de>>(self, map: A) -> Result<Item, A::Error> {
+                AnySeries::deserialize(serde::de::value::MapAccessDeserializer::new(map))
+                    .map(Item::Series)
+            }
+            fn visit_seq<A: serde::de::SeqAccess<'de>>(self, mut seq: A) -> Result<Item, A::Error> {
+                while seq.next_element::<serde::de::IgnoredAny>()?.is_some() {}
+                Ok(Item::Other)
+            }
+            fn visit_str<E>(self, _: &str) -> Result<Item, E> {
+                Ok(Item::Other)
+            }
+            fn visit_f64<E>(self, _: f64) -> Result<Item, E> {
+                Ok(Item::Other)
+            }
+            fn visit_i64<E>(self, _: i64) -> Result<Item, E> {
+                Ok(Item::Other)
+            }
+            fn visit_u64<E>(self, _: u64) -> Result<Item, E> {
+                Ok(Item::Other)
+            }
+            fn visit_bool<E>(self, _: bool) -> Result<Item, E> {
+                Ok(Item::Other)
+            }
+            fn visit_unit<E>(self) -> Result<Item, E> {
+                Ok(Item::Other)
+            }
+        }
+        deserializer.deserialize_any(ItemVisitor)
+    }
+}
+
+impl<'de> Deserialize<'de> for ResultItems {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        let mut items = ResultItems::default();
+        for item in Vec::<Item>::deserialize(deserializer)? {
+            match item {
+                Item::Series(series) => items.series.push(series),
+                Item::Other => items.non_series += 1,
+            }
+        }
+        Ok(items)
+    }
 }
 
 /// What a successful response's result held.
@@ -116,21 +221,16 @@ pub struct ApiSeries {
 
 fn to_series(
     mut labels: BTreeMap<String, String>,
-    points: impl IntoIterator<Item = Point>,
+    points: Points,
 ) -> Result<RawSeries, PromApiError> {
+    if let Some(text) = points.first_bad {
+        return Err(PromApiError::BadValue(text));
+    }
     let metric = labels.remove("__name__").unwrap_or_default();
-    let samples = points
-        .into_iter()
-        .map(|(t_s, SampleValue(value))| {
-            value
-                .map(|value| Sample { t_s, value })
-                .map_err(PromApiError::BadValue)
-        })
-        .collect::<Result<Vec<_>, _>>()?;
     Ok(RawSeries {
         metric,
         labels,
-        samples,
+        samples: points.samples,
     })
 }
 
@@ -140,8 +240,25 @@ fn shape(error: serde_json::Error) -> PromApiError {
 
 /// Parses a response body.
 pub fn parse_response(body: &str) -> Result<ApiSeries, PromApiError> {
-    let envelope: Envelope = serde_json::from_str(body).map_err(shape)?;
-    match envelope.status.as_ref() {
+    series_of(serde_json::from_str(body).map_err(shape)?)
+}
+
+/// Parses a response as it is read (an HTTP body): memory holds the samples, never the text.
+/// An I/O failure while reading is [`PromApiError::Read`].
+pub fn parse_response_from(reader: impl std::io::Read) -> Result<ApiSeries, PromApiError> {
+    let envelope = serde_json::from_reader(std::io::BufReader::with_capacity(1 << 16, reader))
+        .map_err(|e| {
+            if e.is_io() {
+                PromApiError::Read(e.to_string())
+            } else {
+                shape(e)
+            }
+        })?;
+    series_of(envelope)
+}
+
+fn series_of(envelope: Envelope) -> Result<ApiSeries, PromApiError> {
+    match envelope.status.as_str() {
         "success" => {}
         "error" => {
             return Err(PromApiError::Server {
@@ -158,26 +275,41 @@ pub fn parse_response(body: &str) -> Result<ApiSeries, PromApiError> {
     let data = envelope
         .data
         .ok_or_else(|| PromApiError::Shape("a success without `data`".into()))?;
-    let result = data.result.get();
-    let (kind, series) = match data.result_type.as_ref() {
-        "vector" => (
-            ResultKind::Vector,
-            serde_json::from_str::<Vec<InstantSeries>>(result)
-                .map_err(shape)?
-                .into_iter()
-                .map(|e| to_series(e.metric, [e.value]))
-                .collect::<Result<_, _>>()?,
-        ),
-        "matrix" => (
-            ResultKind::Matrix,
-            serde_json::from_str::<Vec<RangeSeries>>(result)
-                .map_err(shape)?
-                .into_iter()
-                .map(|e| to_series(e.metric, e.values))
-                .collect::<Result<_, _>>()?,
-        ),
+    let kind = match data.result_type.as_str() {
+        "vector" => ResultKind::Vector,
+        "matrix" => ResultKind::Matrix,
         other => return Err(PromApiError::NotSeries(other.to_string())),
     };
+    if data.result.non_series > 0 {
+        return Err(PromApiError::Shape(format!(
+            "a {} result holding {} element(s) that are not series objects",
+            data.result_type, data.result.non_series
+        )));
+    }
+    let series = data
+        .result
+        .series
+        .into_iter()
+        .map(|s| match kind {
+            ResultKind::Vector => {
+                let (t_s, SampleValue(value)) = s
+                    .value
+                    .ok_or_else(|| PromApiError::Shape("a vector series without `value`".into()))?;
+                let points = match value {
+                    Ok(value) => Points {
+                        samples: vec![Sample { t_s, value }],
+                        first_bad: None,
+                    },
+                    Err(text) => Points {
+                        samples: Vec::new(),
+                        first_bad: Some(text),
+                    },
+                };
+                to_series(s.metric, points)
+            }
+            ResultKind::Matrix => to_series(s.metric, s.values),
+        })
+        .collect::<Result<_, _>>()?;
     Ok(ApiSeries {
         kind,
         series,

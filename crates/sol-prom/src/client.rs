@@ -3,6 +3,7 @@
 //! that say what to do.
 
 use std::fmt;
+use std::io::Read;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Duration;
 
@@ -66,6 +67,8 @@ enum Failure {
         body: String,
         location: Option<String>,
     },
+    /// A 2xx answer that cannot be used (final: the server would say the same again).
+    Unusable(Box<PromError>),
 }
 
 impl Failure {
@@ -83,6 +86,7 @@ impl Failure {
                     )
             }
             Failure::Status { status, .. } => matches!(status, 429 | 500..=599),
+            Failure::Unusable(_) => false,
         }
     }
 }
@@ -178,15 +182,13 @@ impl PromClient {
 
     /// Instant query evaluated at `time_s` (the `time` parameter, epoch s).
     pub fn instant_query(&self, promql: &str, time_s: f64) -> Result<ApiSeries, PromError> {
-        let (target, body) = self.query_body(promql, time_s)?;
-        self.parse_series(&target, &body)
+        self.query_series(promql, time_s).map(|(_, series)| series)
     }
 
     /// Instant query of a range selector: the raw samples it selects. Any result type other
     /// than a matrix is an error (the query was not a range selector).
     pub fn raw_samples(&self, promql: &str, time_s: f64) -> Result<ApiSeries, PromError> {
-        let (target, body) = self.query_body(promql, time_s)?;
-        let parsed = self.parse_series(&target, &body)?;
+        let (target, parsed) = self.query_series(promql, time_s)?;
         if parsed.kind != ResultKind::Matrix {
             return Err(PromError::UnusableAnswer {
                 target,
@@ -213,8 +215,9 @@ impl PromClient {
             ("end", seconds(end_s)),
             ("step", seconds(step_s)),
         ];
-        let body = self.send(&target, Some(&form))?;
-        self.parse_series(&target, &body)
+        self.send(&target, Some(&form), &|reader| {
+            self.decode_series(&target, reader)
+        })
     }
 
     /// The series matching any of `matchers` over `[start_s, end_s]`, each label set with its
@@ -231,7 +234,7 @@ impl PromClient {
             .map(|m| ("match[]", m.clone()))
             .chain([("start", seconds(start_s)), ("end", seconds(end_s))])
             .collect();
-        let body = self.send(&target, Some(&form))?;
+        let body = self.send(&target, Some(&form), &read_text)?;
         self.parse_envelope(&target, &body)
     }
 
@@ -245,7 +248,7 @@ impl PromClient {
             });
         }
         let target = self.target(&format!("label/{name}/values"), None);
-        let body = self.send(&target, None)?;
+        let body = self.send(&target, None, &read_text)?;
         self.parse_envelope(&target, &body)
     }
 
@@ -253,16 +256,19 @@ impl PromClient {
     /// (VictoriaMetrics answers with empty `data`).
     pub fn build_info(&self) -> Result<Option<String>, PromError> {
         let target = self.target("status/buildinfo", None);
-        let body = self.send(&target, None)?;
+        let body = self.send(&target, None, &read_text)?;
         let answer: Answer<Option<BuildInfo>> = self.parse_envelope(&target, &body)?;
         Ok(answer.data.and_then(|info| info.version))
     }
 
-    fn query_body(&self, promql: &str, time_s: f64) -> Result<(Target, String), PromError> {
+    /// An instant query's series, decoded as the answer streams in.
+    fn query_series(&self, promql: &str, time_s: f64) -> Result<(Target, ApiSeries), PromError> {
         let target = self.target("query", Some(promql.to_string()));
         let form = [("query", promql.to_string()), ("time", seconds(time_s))];
-        let body = self.send(&target, Some(&form))?;
-        Ok((target, body))
+        let series = self.send(&target, Some(&form), &|reader| {
+            self.decode_series(&target, reader)
+        })?;
+        Ok((target, series))
     }
 
     fn target(&self, endpoint: &str, query: Option<String>) -> Target {
@@ -273,13 +279,18 @@ impl PromClient {
     }
 
     /// Sends one request (POST with a form body, or GET without one), retrying what may pass,
-    /// and returns the body of the 2xx answer.
-    fn send(&self, target: &Target, form: Option<&[(&str, String)]>) -> Result<String, PromError> {
+    /// and reads the 2xx answer with `read_ok` as it arrives.
+    fn send<T>(
+        &self,
+        target: &Target,
+        form: Option<&[(&str, String)]>,
+        read_ok: &dyn Fn(&mut dyn Read) -> Result<T, Failure>,
+    ) -> Result<T, PromError> {
         let mut attempts = 0;
         loop {
             attempts += 1;
-            let failure = match self.attempt(&target.url, form) {
-                Ok(body) => return Ok(body),
+            let failure = match self.attempt(&target.url, form, read_ok) {
+                Ok(answer) => return Ok(answer),
                 Err(failure) => failure,
             };
             if attempts > self.retries || !failure.is_retryable() {
@@ -289,7 +300,12 @@ impl PromClient {
         }
     }
 
-    fn attempt(&self, url: &str, form: Option<&[(&str, String)]>) -> Result<String, Failure> {
+    fn attempt<T>(
+        &self,
+        url: &str,
+        form: Option<&[(&str, String)]>,
+        read_ok: &dyn Fn(&mut dyn Read) -> Result<T, Failure>,
+    ) -> Result<T, Failure> {
         self.requests_made.fetch_add(1, Ordering::Relaxed);
         let sent = match form {
             Some(fields) => self
@@ -299,21 +315,21 @@ impl PromClient {
         };
         let mut response = sent.map_err(Failure::Transport)?;
         let status = response.status().as_u16();
-        // Bytes, not a string: a body that is not UTF-8 (a proxy's page in Latin-1) is a bad
-        // answer to show, not an I/O failure.
-        let read = response
-            .body_mut()
-            .with_config()
-            .limit(MAX_BODY_BYTES)
-            .read_to_vec()
-            // Valid UTF-8 (every API answer) is taken as is, without a copy.
-            .map(|bytes| {
-                String::from_utf8(bytes)
-                    .unwrap_or_else(|e| String::from_utf8_lossy(e.as_bytes()).into_owned())
-            });
         if (200..300).contains(&status) {
-            return read.map_err(Failure::Transport);
+            let mut reader = response
+                .body_mut()
+                .with_config()
+                .limit(MAX_BODY_BYTES)
+                .reader();
+            return read_ok(&mut reader);
         }
+        let read = read_text(
+            &mut response
+                .body_mut()
+                .with_config()
+                .limit(MAX_BODY_BYTES)
+                .reader(),
+        );
         let location = response
             .headers()
             .get("location")
@@ -336,6 +352,7 @@ impl PromClient {
     fn to_error(&self, failure: Failure, target: &Target, attempts: u32) -> PromError {
         let target = target.clone();
         match failure {
+            Failure::Unusable(error) => *error,
             Failure::Transport(error) if is_timeout(&error) => PromError::Timeout {
                 target,
                 timeout_s: self.timeout.as_secs_f64(),
@@ -407,12 +424,25 @@ impl PromClient {
         excerpt(&self.scrub(body))
     }
 
-    fn parse_series(&self, target: &Target, body: &str) -> Result<ApiSeries, PromError> {
-        promapi::parse_response(body).map_err(|error| match error {
+    /// Decodes series from the answer as it is read; only its first bytes are kept, for the
+    /// excerpt of an error.
+    fn decode_series(&self, target: &Target, reader: &mut dyn Read) -> Result<ApiSeries, Failure> {
+        let mut head = Head::new(reader);
+        let decoded = promapi::parse_response_from(&mut head);
+        decoded.map_err(|error| match error {
+            PromApiError::Read(reason) => {
+                Failure::Transport(ureq::Error::Io(std::io::Error::other(reason)))
+            }
+            other => Failure::Unusable(Box::new(self.series_error(target, other, &head.text()))),
+        })
+    }
+
+    fn series_error(&self, target: &Target, error: PromApiError, head: &str) -> PromError {
+        match error {
             PromApiError::Shape(reason) => PromError::NotApiJson {
                 target: target.clone(),
                 reason,
-                excerpt: self.excerpt(body),
+                excerpt: self.excerpt(head),
             },
             PromApiError::Server { error_type, error } => PromError::ApiError {
                 target: target.clone(),
@@ -423,7 +453,7 @@ impl PromClient {
                 target: target.clone(),
                 reason: other.to_string(),
             },
-        })
+        }
     }
 
     fn parse_envelope<T: DeserializeOwned>(
@@ -444,6 +474,49 @@ impl PromClient {
                 excerpt: self.excerpt(body),
             }),
         }
+    }
+}
+
+/// The whole answer as text. Bytes first: a body that is not UTF-8 (a proxy's page in Latin-1)
+/// is a bad answer to show, not an I/O failure.
+fn read_text(reader: &mut dyn Read) -> Result<String, Failure> {
+    let mut bytes = Vec::new();
+    reader
+        .read_to_end(&mut bytes)
+        .map_err(|e| Failure::Transport(ureq::Error::Io(e)))?;
+    // Valid UTF-8 (every API answer) is taken as is, without a copy.
+    Ok(String::from_utf8(bytes)
+        .unwrap_or_else(|e| String::from_utf8_lossy(e.as_bytes()).into_owned()))
+}
+
+/// A reader that keeps the first bytes it passes on (for the excerpt of an error).
+struct Head<'r> {
+    inner: &'r mut dyn Read,
+    kept: Vec<u8>,
+}
+
+/// Bytes [`Head`] keeps: enough for an excerpt after scrubbing.
+const HEAD_BYTES: usize = 4096;
+
+impl<'r> Head<'r> {
+    fn new(inner: &'r mut dyn Read) -> Head<'r> {
+        Head {
+            inner,
+            kept: Vec::new(),
+        }
+    }
+
+    fn text(&self) -> String {
+        String::from_utf8_lossy(&self.kept).into_owned()
+    }
+}
+
+impl Read for Head<'_> {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        let read = self.inner.read(buf)?;
+        let room = HEAD_BYTES.saturating_sub(self.kept.len()).min(read);
+        self.kept.extend_from_slice(&buf[..room]);
+        Ok(read)
     }
 }
 
