@@ -272,10 +272,14 @@ fn alignment_check(
 }
 
 /// The assembly without some GPUs.
-fn without_gpus(assembly: &Assembly, excluded: &[GpuKey]) -> Assembly {
+/// The assembly without `excluded` GPUs (borrowed as it is when there are none).
+fn without_gpus<'a>(assembly: &'a Assembly, excluded: &[GpuKey]) -> Cow<'a, Assembly> {
+    if excluded.is_empty() {
+        return Cow::Borrowed(assembly);
+    }
     let mut kept = assembly.clone();
     kept.gpus.retain(|g| !excluded.contains(&g.key));
-    kept
+    Cow::Owned(kept)
 }
 
 /// A refresh period this many scrape intervals long or more means values are held across scrapes.
