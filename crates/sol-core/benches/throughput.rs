@@ -155,6 +155,13 @@ fn main() {
 
     if wanted("integration") {
         integration(&series, samples);
+        // Run alone (`-- integration`), the process's peak is the data plus one measurement.
+        if let Some(peak) = peak_rss_mb() {
+            println!(
+                "peak RSS so far: {peak:.0} MB (the rack-hour series alone: {:.0} MB of samples)",
+                samples * 16.0 / 1e6
+            );
+        }
     }
     if wanted("scrapes") {
         scrapes(&series);
@@ -162,6 +169,14 @@ fn main() {
     if wanted("json") {
         json(&series);
     }
+}
+
+/// The process's peak resident memory (Linux `VmHWM`), MB.
+fn peak_rss_mb() -> Option<f64> {
+    let status = std::fs::read_to_string("/proc/self/status").ok()?;
+    let line = status.lines().find(|l| l.starts_with("VmHWM:"))?;
+    let kb: f64 = line.split_whitespace().nth(1)?.parse().ok()?;
+    Some(kb / 1024.0)
 }
 
 fn integration(series: &[RawSeries], samples: f64) {
