@@ -87,38 +87,14 @@ fn span_end_times(per_gpu: &[Vec<Span>], from_s: f64, to_s: f64) -> Vec<f64> {
         pair[0].len() == pair[1].len()
             && pair[0].iter().zip(pair[1]).all(|(a, b)| a.end_s == b.end_s)
     });
-    let mut heads: BinaryHeap<Head> = if aligned {
-        BinaryHeap::new()
-    } else {
+    let ends = if aligned {
         in_range
-            .iter()
-            .enumerate()
-            .filter_map(|(gpu, spans)| {
-                spans.first().map(|s| Head {
-                    end_s: s.end_s,
-                    gpu,
-                    index: 0,
-                })
-            })
-            .collect()
+            .first()
+            .map_or_else(Vec::new, |spans| spans.iter().map(|s| s.end_s).collect())
+    } else {
+        merged_ends(&in_range)
     };
-    let merged = std::iter::from_fn(|| {
-        let head = heads.pop()?;
-        if let Some(next) = in_range[head.gpu].get(head.index + 1) {
-            heads.push(Head {
-                end_s: next.end_s,
-                gpu: head.gpu,
-                index: head.index + 1,
-            });
-        }
-        Some(head.end_s)
-    });
-    let ends: Box<dyn Iterator<Item = f64>> = match (aligned, in_range.first()) {
-        (true, Some(spans)) => Box::new(spans.iter().map(|s| s.end_s)),
-        (true, None) => Box::new(std::iter::empty()),
-        (false, _) => Box::new(merged),
-    };
-    let mut times: Vec<f64> = Vec::new();
+    let mut times: Vec<f64> = Vec::with_capacity(ends.len());
     for t in ends {
         if times
             .last()
@@ -128,6 +104,33 @@ fn span_end_times(per_gpu: &[Vec<Span>], from_s: f64, to_s: f64) -> Vec<f64> {
         }
     }
     times
+}
+
+/// Every GPU's (ascending) span ends merged into one ascending list.
+fn merged_ends(per_gpu: &[&[Span]]) -> Vec<f64> {
+    let mut heads: BinaryHeap<Head> = per_gpu
+        .iter()
+        .enumerate()
+        .filter_map(|(gpu, spans)| {
+            spans.first().map(|s| Head {
+                end_s: s.end_s,
+                gpu,
+                index: 0,
+            })
+        })
+        .collect();
+    let mut ends = Vec::with_capacity(per_gpu.iter().map(|s| s.len()).sum());
+    while let Some(head) = heads.pop() {
+        if let Some(next) = per_gpu[head.gpu].get(head.index + 1) {
+            heads.push(Head {
+                end_s: next.end_s,
+                gpu: head.gpu,
+                index: head.index + 1,
+            });
+        }
+        ends.push(head.end_s);
+    }
+    ends
 }
 
 fn quantity_spans(assembly: &Assembly, quantity: Quantity, interval_s: f64) -> Vec<Vec<Span>> {
