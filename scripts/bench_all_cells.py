@@ -7,7 +7,9 @@ median of --runs (release build):
   parallel    `correlate --all-cells` (one worker per core);
   sequential  `correlate --all-cells --jobs 1` (the same process, one cell at a time);
   processes   50 separate `correlate --cell-id` runs, one after another (what a shell loop does).
-Prints each median and the speed-up of the parallel run over the other two.
+Prints each median and the speed-up of the parallel run over the other two, then the peak
+resident memory of the parallel run over 10, 50 and 200 cells (GNU time), which should not grow
+with the number of cells.
 
 Usage: scripts/bench_all_cells.py [--cells 50] [--runs 3]
 """
@@ -75,6 +77,17 @@ def main() -> None:
             print(f"{name:10} median {seconds:6.2f} s over {args.runs} runs")
         print(f"speed-up parallel vs sequential: {medians['sequential'] / medians['parallel']:.2f}")
         print(f"speed-up parallel vs processes:  {medians['processes'] / medians['parallel']:.2f}")
+        for cells in (10, 50, 200):
+            campaigns = os.path.join(work, f"memory-{cells}")
+            build_campaign(root, cells, campaigns)
+            done = subprocess.run(
+                ["/usr/bin/time", "-f", "%M", binary, "-q", "--campaigns-dir", campaigns,
+                 "correlate", "--campaign", "bench", "--all-cells", "--timezone", "UTC"],
+                capture_output=True, text=True)
+            if done.returncode != 0:
+                sys.exit(f"correlate over {cells} cells failed: {done.stderr}")
+            peak_mb = int(done.stderr.strip().splitlines()[-1]) / 1024
+            print(f"peak RSS over {cells:3} cells: {peak_mb:5.1f} MB")
     finally:
         shutil.rmtree(work, ignore_errors=True)
 
