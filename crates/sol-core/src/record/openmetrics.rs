@@ -43,12 +43,17 @@ pub fn to_openmetrics(scrapes: &[(f64, &str)]) -> OpenMetrics {
                    labels: &Labels,
                    t_s: f64,
                    value: f64| {
-        let by_time = families
-            .entry(metric.to_string())
-            .or_default()
-            .series
-            .entry(labels.clone())
-            .or_default();
+        // Keys are copied only for a family or series seen for the first time, not per sample.
+        if !families.contains_key(metric) {
+            families.insert(metric.to_string(), Family::default());
+        }
+        // invariant: the family was inserted just above when missing.
+        let series = &mut families.get_mut(metric).expect("family present").series;
+        if !series.contains_key(labels) {
+            series.insert(labels.clone(), BTreeMap::new());
+        }
+        // invariant: the series was inserted just above when missing.
+        let by_time = series.get_mut(labels).expect("series present");
         let at_ms = (t_s * 1000.0).round() as i64;
         if by_time.insert(at_ms, value).is_some() {
             duplicate_samples += 1;
