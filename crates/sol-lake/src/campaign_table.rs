@@ -9,7 +9,13 @@ use sol_core::report::status::ReportStatus;
 
 use crate::cell_table::{count_i64, seconds_to_us};
 use crate::columns::{Column, Value};
-use crate::publish::PublishMeta;
+use crate::publish::{PublishMeta, Published, publish_columns};
+
+impl Published for CampaignRow {
+    fn meta(&self) -> &PublishMeta {
+        &self.meta
+    }
+}
 
 /// Table (directory) name.
 pub const TABLE: &str = "campaign_v1";
@@ -288,27 +294,8 @@ fn energy_per_token(results: &[&Correlation]) -> EnergyPerToken {
 /// The columns of `campaign_v1`, in file order.
 pub fn columns() -> Vec<Column<CampaignRow>> {
     type Row<'r> = &'r CampaignRow;
-    let mut columns = vec![
-        Column::required(
-            "schema_version",
-            "Schema version of the table (1).",
-            Value::int32(|_: Row| Some(crate::SCHEMA_VERSION)),
-        ),
-        Column::required(
-            "publish_id",
-            "Id of the publish run (the same in the campaign's dcgm_sol_v1 rows).",
-            Value::text(|r: Row| Some(r.meta.publish_id.clone())),
-        ),
-        Column::required(
-            "published_at",
-            "When the campaign was published.",
-            Value::timestamp_us(|r: Row| Some(r.meta.published_at_us)),
-        ),
-        Column::required(
-            "campaign_slug",
-            "Campaign (also the `campaign` Hive partition).",
-            Value::text(|r: Row| Some(r.meta.campaign_slug.clone())),
-        ),
+    let mut columns = publish_columns();
+    columns.extend([
         Column::optional(
             "captured_start",
             "Earliest window start among the published cells.",
@@ -394,7 +381,7 @@ pub fn columns() -> Vec<Column<CampaignRow>> {
             "Highest configured concurrency of the sweep.",
             Value::int64(|r: Row| r.concurrency_max),
         ),
-    ];
+    ]);
     for resource in Resource::ALL {
         columns.extend(resource_columns(resource));
     }

@@ -9,7 +9,13 @@ use sol_core::time::parse_instant;
 
 use crate::LakeError;
 use crate::columns::{Column, Value};
-use crate::publish::PublishMeta;
+use crate::publish::{PublishMeta, Published, publish_columns};
+
+impl Published for CellResource<'_> {
+    fn meta(&self) -> &PublishMeta {
+        self.meta
+    }
+}
 
 /// Table (directory) name.
 pub const TABLE: &str = "dcgm_sol_v1";
@@ -88,27 +94,8 @@ pub fn serde_name(value: impl Serialize) -> Option<String> {
 /// The columns of `dcgm_sol_v1`, in file order.
 pub fn columns<'a>() -> Vec<Column<CellResource<'a>>> {
     type Row<'r, 'a> = &'r CellResource<'a>;
-    let mut columns = vec![
-        Column::required(
-            "schema_version",
-            "Schema version of the table (1).",
-            Value::int32(|_: Row| Some(crate::SCHEMA_VERSION)),
-        ),
-        Column::required(
-            "publish_id",
-            "Id of the publish run that wrote the row (one per `dcgm-sol publish`; the same in campaign_v1).",
-            Value::text(|r: Row| Some(r.meta.publish_id.clone())),
-        ),
-        Column::required(
-            "published_at",
-            "When the row was published.",
-            Value::timestamp_us(|r: Row| Some(r.meta.published_at_us)),
-        ),
-        Column::required(
-            "campaign_slug",
-            "Campaign (also the `campaign` Hive partition).",
-            Value::text(|r: Row| Some(r.meta.campaign_slug.clone())),
-        ),
+    let mut columns = publish_columns();
+    columns.extend([
         Column::required(
             "cell_id",
             "Cell within the campaign.",
@@ -129,7 +116,7 @@ pub fn columns<'a>() -> Vec<Column<CellResource<'a>>> {
             "The cell's whole context object as JSON (serving config and extra keys included).",
             Value::text(|r: Row| serde_json::to_string(&r.result.context).ok()),
         ),
-    ];
+    ]);
     columns.extend(context_columns());
     columns.extend(window_columns());
     columns.extend(resource_columns());

@@ -5,7 +5,7 @@
 use sol_core::correlation::Correlation;
 use sol_core::report::status::{ReportCell, ReportStatus};
 
-use crate::columns::encode_parquet;
+use crate::columns::{Column, Value, encode_parquet};
 use crate::store::PartitionFile;
 use crate::{LakeError, campaign_table, cell_table};
 
@@ -23,6 +23,38 @@ pub struct PublishMeta {
     pub campaign_slug: String,
     /// Version of the publishing dcgm-sol.
     pub tool_version: String,
+}
+
+/// A row stamped with the publish run that wrote it.
+pub trait Published {
+    /// The run's identity.
+    fn meta(&self) -> &PublishMeta;
+}
+
+/// The columns every lake table starts with: schema version, publish run and time, campaign.
+pub fn publish_columns<R: Published>() -> Vec<Column<R>> {
+    vec![
+        Column::required(
+            "schema_version",
+            "Schema version of the table (1).",
+            Value::int32(|_: &R| Some(crate::SCHEMA_VERSION)),
+        ),
+        Column::required(
+            "publish_id",
+            "Id of the publish run that wrote the row (one per `dcgm-sol publish`, the same in both tables).",
+            Value::text(|r: &R| Some(r.meta().publish_id.clone())),
+        ),
+        Column::required(
+            "published_at",
+            "When the row was published.",
+            Value::timestamp_us(|r: &R| Some(r.meta().published_at_us)),
+        ),
+        Column::required(
+            "campaign_slug",
+            "Campaign (also the `campaign` Hive partition).",
+            Value::text(|r: &R| Some(r.meta().campaign_slug.clone())),
+        ),
+    ]
 }
 
 /// `campaign=<slug>`. Only letters, digits, `.`, `_` and `-` are allowed: every other character
