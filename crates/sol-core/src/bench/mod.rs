@@ -348,7 +348,7 @@ pub fn read_bench(
     text: &str,
     options: &BenchReadOptions,
 ) -> Result<Vec<BenchRun>, BenchError> {
-    let documents = sniff::parse_documents(text)
+    let (documents, repeated) = sniff::parse_documents_noting_repeats(text)
         .map_err(|unreadable| unreadable_error(file_name, unreadable))?;
     let detected = sniff::detect(&documents).ok_or_else(|| BenchError::UnknownFormat {
         file: file_name.to_string(),
@@ -368,7 +368,7 @@ pub fn read_bench(
             }
         }
     }
-    for key in sniff::repeated_keys(text) {
+    for key in repeated {
         // A repeated key the window was read from makes the window ambiguous; any other one
         // (AIPerf writes `time_to_first_token` twice in its records) is a note.
         let feeds_window = runs.iter().any(|run| {

@@ -79,32 +79,44 @@ impl Detected<'_> {
 
 /// Parses `text` as JSON documents, or else as one YAML mapping.
 pub(crate) fn parse_documents(text: &str) -> Result<Documents, Unreadable> {
+    parse_documents_noting_repeats(text).map(|(documents, _)| documents)
+}
+
+/// [`parse_documents`], with the keys some JSON object of the text names twice (the last value
+/// is the one read; YAML documents report none).
+pub(crate) fn parse_documents_noting_repeats(
+    text: &str,
+) -> Result<(Documents, Vec<String>), Unreadable> {
     let body = text.trim_start_matches('\u{feff}');
     let trimmed = body.trim_start();
     if trimmed.is_empty() {
         return Err(Unreadable::Empty);
     }
     if !trimmed.starts_with(['{', '[']) {
-        return parse_yaml_mapping(trimmed);
+        return parse_yaml_mapping(trimmed).map(|documents| (documents, Vec::new()));
     }
-    let parse = |json: &str| values_noting_duplicates(json).map(|(values, _)| values);
     // Python's non-finite literals are read only where Python writes whole files of objects
     // (SGLang's JSONL); elsewhere a `NaN` is the syntax error it is, reported at its line.
-    let values = match parse(body) {
-        Ok(values) => values,
+    let (values, repeated) = match values_noting_duplicates(body) {
+        Ok(parsed) => parsed,
         Err(error) => {
             let rewritten = replace_non_finite_literals(body);
-            match parse(&rewritten) {
-                Ok(values) if is_json_lines(body) && values.iter().all(Value::is_object) => values,
+            match values_noting_duplicates(&rewritten) {
+                Ok((values, repeated))
+                    if is_json_lines(body) && values.iter().all(Value::is_object) =>
+                {
+                    (values, repeated)
+                }
                 _ => return Err(Unreadable::Syntax(error)),
             }
         }
     };
-    Ok(match <[Value; 1]>::try_from(values) {
+    let documents = match <[Value; 1]>::try_from(values) {
         Ok([Value::Array(items)]) => Documents::Several(items),
         Ok([value]) => Documents::One(value),
         Err(values) => Documents::Several(values),
-    })
+    };
+    Ok((documents, repeated))
 }
 
 /// One object per line (JSON Lines, as SGLang writes): the first document ends on its first line.
@@ -113,13 +125,6 @@ fn is_json_lines(body: &str) -> bool {
         .lines()
         .next()
         .is_some_and(|line| line.trim_end().ends_with('}'))
-}
-
-/// Keys some JSON object of the text names twice (the last value is the one read).
-pub(crate) fn repeated_keys(text: &str) -> Vec<String> {
-    values_noting_duplicates(text.trim_start_matches('\u{feff}'))
-        .map(|(_, repeated)| repeated)
-        .unwrap_or_default()
 }
 
 /// A YAML document is only a candidate when it is a mapping: a CSV or a log parses as one long
