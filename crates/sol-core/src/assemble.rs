@@ -133,6 +133,7 @@ pub fn assemble(series: &[RawSeries]) -> Assembly {
         entity.uuid.clone_from(&key.uuid);
         remember_labels(entity, &one.labels);
         let target = entity.quantities.entry(spec.quantity).or_default();
+        target.reserve(one.samples.len());
         let mut used = false;
         for sample in &one.samples {
             let value = match judge(spec, name, sample.value) {
@@ -193,6 +194,10 @@ fn remember_labels(entity: &mut EntitySamples, labels: &Labels) {
 /// Sorts by time and keeps one sample per timestamp, the largest (duplicates of one GPU).
 /// Returns how many merged duplicates disagreed with the value kept.
 fn merge_duplicates_by_max(samples: &mut Vec<Sample>) -> usize {
+    // One series as the source gave it: already ascending and distinct.
+    if samples.is_sorted_by(|a, b| a.t_s < b.t_s) {
+        return 0;
+    }
     samples.sort_by(|a, b| a.t_s.total_cmp(&b.t_s));
     let mut conflicts = 0;
     samples.dedup_by(|later, kept| {

@@ -6,6 +6,8 @@
 //! is uncovered time, which shows up as coverage below 100 %. Nothing is shifted for scrape lag;
 //! the alignment uncertainty is reported separately as an edge bound.
 
+use std::borrow::Cow;
+
 use serde::{Deserialize, Serialize};
 
 use crate::series::Sample;
@@ -45,34 +47,125 @@ pub fn median_interval_s(samples: &[Sample]) -> Option<f64> {
     })
 }
 
-/// Turns ascending samples with distinct timestamps into the spans they describe.
-pub fn to_spans(samples: &[Sample], nominal_interval_s: f64) -> Vec<Span> {
-    let max_gap_s = MAX_GAP_INTERVALS * nominal_interval_s;
-    let mut previous_t: Option<f64> = None;
-    samples
-        .iter()
-        .map(|sample| {
-            let start_s = match previous_t {
-                Some(prev) if sample.t_s - prev <= max_gap_s => prev,
-                _ => sample.t_s - nominal_interval_s,
-            };
-            previous_t = Some(sample.t_s);
-            Span {
-                start_s,
-                end_s: sample.t_s,
-                value: sample.value,
-            }
-        })
-        .collect()
+/// The spans that ascending samples with distinct timestamps describe, read in place (nothing is
+/// copied per span): span `i` ends at sample `i` and starts at the previous sample, or one
+/// nominal interval earlier for the first sample and after a gap longer than
+/// [`MAX_GAP_INTERVALS`] nominal intervals.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Spans<'a> {
+    samples: Cow<'a, [Sample]>,
+    nominal_interval_s: f64,
 }
 
-/// The spans of one series, its own median spacing as the nominal interval (or
-/// `default_interval_s` when it has fewer than two samples).
-pub fn series_spans(samples: &[Sample], default_interval_s: f64) -> Vec<Span> {
-    to_spans(
-        samples,
-        median_interval_s(samples).unwrap_or(default_interval_s),
-    )
+impl<'a> Spans<'a> {
+    /// Spans of `samples` with a given nominal interval.
+    pub fn new(samples: impl Into<Cow<'a, [Sample]>>, nominal_interval_s: f64) -> Self {
+        Spans {
+            samples: samples.into(),
+            nominal_interval_s,
+        }
+    }
+
+    /// Spans of one series with its own median spacing as the nominal interval (or
+    /// `default_interval_s` when it has fewer than two distinct timestamps).
+    pub fn of_series(samples: impl Into<Cow<'a, [Sample]>>, default_interval_s: f64) -> Self {
+        let samples = samples.into();
+        let nominal_interval_s = median_interval_s(&samples).unwrap_or(default_interval_s);
+        Spans {
+            samples,
+            nominal_interval_s,
+        }
+    }
+
+    /// The samples the spans end at.
+    pub fn samples(&self) -> &[Sample] {
+        &self.samples
+    }
+
+    /// The nominal interval, seconds.
+    pub fn nominal_interval_s(&self) -> f64 {
+        self.nominal_interval_s
+    }
+
+    /// How many spans (one per sample).
+    pub fn len(&self) -> usize {
+        self.samples.len()
+    }
+
+    /// Whether there are no spans.
+    pub fn is_empty(&self) -> bool {
+        self.samples.is_empty()
+    }
+
+    /// Span `index`, if there is one.
+    pub fn get(&self, index: usize) -> Option<Span> {
+        let sample = self.samples.get(index)?;
+        let previous_t_s = index.checked_sub(1).map(|i| self.samples[i].t_s);
+        Some(self.span_ending_at(previous_t_s, sample))
+    }
+
+    /// Every span, ascending.
+    pub fn iter(&self) -> impl Iterator<Item = Span> + '_ {
+        let mut previous_t_s = None;
+        self.samples.iter().map(move |sample| {
+            let span = self.span_ending_at(previous_t_s, sample);
+            previous_t_s = Some(sample.t_s);
+            span
+        })
+    }
+
+    /// The index of the first span ending after `t_s`.
+    pub fn first_ending_after(&self, t_s: f64) -> usize {
+        self.samples.partition_point(|s| s.t_s <= t_s)
+    }
+
+    /// Integrates the spans over `[start_s, end_s]`.
+    pub fn integrate(&self, start_s: f64, end_s: f64) -> WindowIntegral {
+        let mut result = WindowIntegral::default();
+        let mut add = |span: Span, overlap_s: f64| {
+            if overlap_s > 0.0 {
+                result.integral += span.value * overlap_s;
+                result.covered_s += overlap_s;
+                result.spans += 1;
+            }
+        };
+        let clipped = |span: Span| span.end_s.min(end_s) - span.start_s.max(start_s);
+        let first = self.first_ending_after(start_s);
+        let Some(first_span) = self.get(first).filter(|s| s.start_s < end_s) else {
+            return result;
+        };
+        add(first_span, clipped(first_span));
+        // The spans after the first that end inside the window lie wholly inside it (each
+        // starts at or after the end before it, which is after `start_s`): no clipping.
+        let ends_inside = self.first_ending_after(end_s);
+        let mut index = first + 1;
+        while index < ends_inside {
+            let span = self.span_ending_at(Some(self.samples[index - 1].t_s), &self.samples[index]);
+            add(span, span.end_s - span.start_s);
+            index += 1;
+        }
+        // Then the span that straddles the window's end, if one does.
+        if let Some(last_span) = self.get(index).filter(|s| s.start_s < end_s) {
+            add(last_span, clipped(last_span));
+        }
+        result
+    }
+
+    fn span_ending_at(&self, previous_t_s: Option<f64>, sample: &Sample) -> Span {
+        let start_s = match previous_t_s {
+            Some(previous)
+                if sample.t_s - previous <= MAX_GAP_INTERVALS * self.nominal_interval_s =>
+            {
+                previous
+            }
+            _ => sample.t_s - self.nominal_interval_s,
+        };
+        Span {
+            start_s,
+            end_s: sample.t_s,
+            value: sample.value,
+        }
+    }
 }
 
 /// An exporter's refresh schedule: refresh `n` publishes at `phase_s + n × period_s`, and the
@@ -238,24 +331,6 @@ impl WindowIntegral {
     }
 }
 
-/// Integrates ascending, non-overlapping spans over `[start_s, end_s]`.
-pub fn integrate(spans: &[Span], start_s: f64, end_s: f64) -> WindowIntegral {
-    let first = spans.partition_point(|span| span.end_s <= start_s);
-    let mut result = WindowIntegral::default();
-    for span in &spans[first..] {
-        if span.start_s >= end_s {
-            break;
-        }
-        let overlap_s = span.end_s.min(end_s) - span.start_s.max(start_s);
-        if overlap_s > 0.0 {
-            result.integral += span.value * overlap_s;
-            result.covered_s += overlap_s;
-            result.spans += 1;
-        }
-    }
-    result
-}
-
 /// Increase of a monotonic counter over a window, with resets handled.
 #[derive(Debug, Clone, Copy, PartialEq, Default)]
 pub struct CounterIncrease {
@@ -291,9 +366,10 @@ pub fn counter_increase(samples: &[Sample], start_s: f64, end_s: f64) -> Counter
     result
 }
 
-/// Combines each primary sample with the `other` sample nearest in time (within `tolerance_s`),
-/// e.g. tensor activity × SM clock, or NVLink TX + RX, read in the same scrape. Unpaired primary
-/// samples are left out and counted.
+/// Combines each primary sample with the `other` sample nearest in time (within `tolerance_s`;
+/// on a tie the earlier one), e.g. tensor activity × SM clock, or NVLink TX + RX, read in the
+/// same scrape. Unpaired primary samples are left out and counted. Both series are ascending, so
+/// one cursor walks `other` once.
 pub fn pair_combine(
     primary: &[Sample],
     other: &[Sample],
@@ -301,34 +377,31 @@ pub fn pair_combine(
     combine: impl Fn(f64, f64) -> f64,
 ) -> (Vec<Sample>, usize) {
     let mut unpaired = 0;
-    let combined = primary
-        .iter()
-        .filter_map(|sample| {
-            let nearest = nearest_sample(other, sample.t_s)
-                .filter(|o| (o.t_s - sample.t_s).abs() <= tolerance_s);
-            match nearest {
-                Some(o) => Some(Sample {
-                    t_s: sample.t_s,
-                    value: combine(sample.value, o.value),
-                }),
-                None => {
-                    unpaired += 1;
-                    None
-                }
-            }
-        })
-        .collect();
-    (combined, unpaired)
-}
-
-fn nearest_sample(samples: &[Sample], t_s: f64) -> Option<Sample> {
-    let index = samples.partition_point(|s| s.t_s < t_s);
-    let after = samples.get(index).copied();
-    let before = index.checked_sub(1).and_then(|i| samples.get(i)).copied();
-    match (before, after) {
-        (Some(b), Some(a)) => Some(if t_s - b.t_s <= a.t_s - t_s { b } else { a }),
-        (b, a) => b.or(a),
+    let mut combined = Vec::with_capacity(primary.len());
+    // The first `other` sample at or after the current primary sample.
+    let mut after = 0;
+    for sample in primary {
+        while other.get(after).is_some_and(|o| o.t_s < sample.t_s) {
+            after += 1;
+        }
+        let before = after.checked_sub(1).map(|i| &other[i]);
+        let nearest = match (before, other.get(after)) {
+            (Some(b), Some(a)) => Some(if sample.t_s - b.t_s <= a.t_s - sample.t_s {
+                b
+            } else {
+                a
+            }),
+            (b, a) => b.or(a),
+        };
+        match nearest.filter(|o| (o.t_s - sample.t_s).abs() <= tolerance_s) {
+            Some(o) => combined.push(Sample {
+                t_s: sample.t_s,
+                value: combine(sample.value, o.value),
+            }),
+            None => unpaired += 1,
+        }
     }
+    (combined, unpaired)
 }
 
 #[cfg(test)]
@@ -347,11 +420,11 @@ mod tests {
         // Samples every 10 s at t = 10, 20, 30, 40 with values 0.2, 0.4, 0.6, 0.8.
         // Spans: (0,10]=0.2, (10,20]=0.4, (20,30]=0.6, (30,40]=0.8.
         // Window [15, 35]: 5 s of 0.4 + 10 s of 0.6 + 5 s of 0.8 = 2 + 6 + 4 = 12 over 20 s.
-        let spans = to_spans(
-            &samples(&[(10.0, 0.2), (20.0, 0.4), (30.0, 0.6), (40.0, 0.8)]),
+        let spans = Spans::new(
+            samples(&[(10.0, 0.2), (20.0, 0.4), (30.0, 0.6), (40.0, 0.8)]),
             10.0,
         );
-        let result = integrate(&spans, 15.0, 35.0);
+        let result = spans.integrate(15.0, 35.0);
         assert!((result.integral - 12.0).abs() < 1e-12);
         assert_eq!(result.covered_s, 20.0);
         assert_eq!(result.mean(), Some(0.6));
@@ -363,13 +436,17 @@ mod tests {
         // Interval 10 s; samples at 10, 20, then nothing until 60 (a 40 s gap > 2 × 10 s).
         // Spans: (0,10]=1, (10,20]=1, (50,60]=1 — (20,50] is uncovered.
         // Window [0, 60]: covered 10 + 10 + 10 = 30 s of 60 → coverage 50 %, integral 30.
-        let spans = to_spans(&samples(&[(10.0, 1.0), (20.0, 1.0), (60.0, 1.0)]), 10.0);
-        assert_eq!(spans[2].start_s, 50.0);
-        let result = integrate(&spans, 0.0, 60.0);
+        let spans = Spans::new(samples(&[(10.0, 1.0), (20.0, 1.0), (60.0, 1.0)]), 10.0);
+        assert_eq!(spans.get(2).unwrap().start_s, 50.0);
+        let result = spans.integrate(0.0, 60.0);
         assert_eq!((result.integral, result.covered_s), (30.0, 30.0));
         // A gap of exactly 2 intervals still counts as covered: (20, 40] holds the next value.
-        let spans = to_spans(&samples(&[(10.0, 1.0), (20.0, 1.0), (40.0, 3.0)]), 10.0);
-        assert_eq!(spans[2].start_s, 20.0);
+        let spans = Spans::new(samples(&[(10.0, 1.0), (20.0, 1.0), (40.0, 3.0)]), 10.0);
+        assert_eq!(spans.get(2).unwrap().start_s, 20.0);
+        // Walking the spans gives the same ones as indexing them.
+        let walked: Vec<Span> = spans.iter().collect();
+        let indexed: Vec<Span> = (0..spans.len()).map(|i| spans.get(i).unwrap()).collect();
+        assert_eq!(walked, indexed);
     }
 
     #[test]
@@ -443,10 +520,10 @@ mod tests {
         // Each value now covers exactly its 30 s: over [0, 120] → (0.2 + 0.8 + 0.2 + 0.8) × 30 /
         // 120 = 0.5, the truth. Per-scrape spans said (0.8×20 + 0.2×20 + 0.8×40 + 0.2×20 +
         // 0.8×20) / 120 = 0.6.
-        let result = integrate(&series_spans(&kept, 30.0), 0.0, 120.0);
+        let result = Spans::of_series(&kept, 30.0).integrate(0.0, 120.0);
         assert!((result.integral / 120.0 - 0.5).abs() < 1e-12);
         assert_eq!(result.covered_s, 120.0);
-        let naive = integrate(&to_spans(&scraped, 20.0), 0.0, 120.0);
+        let naive = Spans::new(&scraped, 20.0).integrate(0.0, 120.0);
         assert!((naive.integral / 120.0 - 0.6).abs() < 1e-12);
     }
 
@@ -479,13 +556,13 @@ mod tests {
         // Window [5, 245]: regridded spans (30k − 25, 30k + 5] for k = 1..8 fill it, values
         // .3 .6 .9 .3 .6 .9 .3 .6 → sum 4.5 → mean 4.5 / 8 = 0.5625, the truth over (0, 240]
         // shifted by the 5 s lag.
-        let result = integrate(&series_spans(&kept, 30.0), 5.0, 245.0);
+        let result = Spans::of_series(&kept, 30.0).integrate(5.0, 245.0);
         assert!((result.integral / 240.0 - 0.5625).abs() < 1e-12);
         assert_eq!(result.covered_s, 240.0);
         // Integrating every scrape over its own 15 s counts the edge values by halves:
         // 0.9 × 15 (t = 20) + (.3+.6+.9+.3+.6+.9+.3) × 30 + 0.6 × 15 (t = 245) = 139.5 →
         // 0.58125, 1.9 points off.
-        let naive = integrate(&to_spans(&scraped, 15.0), 5.0, 245.0);
+        let naive = Spans::new(&scraped, 15.0).integrate(5.0, 245.0);
         assert!((naive.integral / 240.0 - 0.58125).abs() < 1e-12);
     }
 
@@ -535,5 +612,16 @@ mod tests {
         );
         assert_eq!(product, samples(&[(10.0, 900.0)]));
         assert_eq!(unpaired, 1);
+        // Nearest each time, the earlier on a tie: primary at 10, 11, 12 against others at 9.6
+        // (value 1), 10.5 (2), 11.5 (3), 13 (4). t=10: 0.4 before vs 0.5 after → 1; t=11: 0.5
+        // either way → the earlier, 2; t=12: 0.5 before vs 1.0 after → 3.
+        let (picked, unpaired) = pair_combine(
+            &samples(&[(10.0, 0.0), (11.0, 0.0), (12.0, 0.0)]),
+            &samples(&[(9.6, 1.0), (10.5, 2.0), (11.5, 3.0), (13.0, 4.0)]),
+            1.0,
+            |_, other| other,
+        );
+        assert_eq!(picked, samples(&[(10.0, 1.0), (11.0, 2.0), (12.0, 3.0)]));
+        assert_eq!(unpaired, 0);
     }
 }

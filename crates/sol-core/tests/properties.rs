@@ -16,7 +16,7 @@ use sol_core::correlation::{
     CellData, Correlation, EvalInput, KernelCategories, Provenance, evaluate, measure_cell,
 };
 use sol_core::frozen::FrozenSnapshot;
-use sol_core::integrate::{integrate, to_spans};
+use sol_core::integrate::Spans;
 use sol_core::labels::Labels;
 use sol_core::promapi::parse_response;
 use sol_core::report::status::parse_result;
@@ -149,10 +149,10 @@ proptest! {
             .enumerate()
             .map(|(i, &value)| Sample { t_s: i as f64 * 1.5, value })
             .collect();
-        let spans = to_spans(&samples, 1.5);
+        let spans = Spans::new(samples, 1.5);
         let (c, b) = (a + length, a + split * length);
-        let whole = integrate(&spans, a, c);
-        let (left, right) = (integrate(&spans, a, b), integrate(&spans, b, c));
+        let whole = spans.integrate(a, c);
+        let (left, right) = (spans.integrate(a, b), spans.integrate(b, c));
         prop_assert!(close(whole.integral, left.integral + right.integral));
         prop_assert!(close(whole.covered_s, left.covered_s + right.covered_s));
     }

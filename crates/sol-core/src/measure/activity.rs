@@ -3,9 +3,8 @@
 
 use serde::{Deserialize, Serialize};
 
-use crate::assemble::Assembly;
+use super::gpu_series::GpuSeries;
 use crate::catalog::{self, FieldKind, Quantity};
-use crate::integrate::{integrate, series_spans};
 use crate::window::Window;
 
 /// Quantities reported as activity context, in report order.
@@ -48,23 +47,16 @@ pub struct ActivityMeasurement {
     pub per_gpu: Vec<GpuActivity>,
 }
 
-pub(super) fn measure_activity(
-    assembly: &Assembly,
-    window: &Window,
-    interval_s: f64,
-) -> Vec<ActivityMeasurement> {
+pub(super) fn measure_activity(gpus: &[GpuSeries], window: &Window) -> Vec<ActivityMeasurement> {
     ACTIVITY_QUANTITIES
         .iter()
         .filter_map(|&quantity| {
-            let per_gpu: Vec<GpuActivity> = assembly
-                .gpus
+            let per_gpu: Vec<GpuActivity> = gpus
                 .iter()
                 .filter_map(|gpu| {
-                    let samples = gpu.quantities.get(&quantity)?;
-                    let spans = series_spans(samples, interval_s);
-                    let result = integrate(&spans, window.start_s, window.end_s);
+                    let result = gpu.spans(quantity)?.integrate(window.start_s, window.end_s);
                     Some(GpuActivity {
-                        gpu: gpu.key.display_name(),
+                        gpu: gpu.gpu.key.display_name(),
                         mean: result.mean()?,
                         coverage: result.covered_s / window.duration_s(),
                     })

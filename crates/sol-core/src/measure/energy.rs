@@ -3,9 +3,9 @@
 
 use serde::{Deserialize, Serialize};
 
-use crate::assemble::{Assembly, GpuSamples};
+use super::gpu_series::GpuSeries;
 use crate::catalog::Quantity;
-use crate::integrate::{counter_increase, integrate, series_spans};
+use crate::integrate::counter_increase;
 use crate::labels::GpuKey;
 use crate::window::Window;
 
@@ -59,11 +59,7 @@ pub struct EnergyMeasurement {
     pub notes: Vec<String>,
 }
 
-pub(super) fn measure_energy(
-    assembly: &Assembly,
-    window: &Window,
-    interval_s: f64,
-) -> EnergyMeasurement {
+pub(super) fn measure_energy(gpus: &[GpuSeries], window: &Window) -> EnergyMeasurement {
     let (span_s, span_source) = match window.full_span_s {
         Some(span) => (
             span,
@@ -75,10 +71,9 @@ pub(super) fn measure_energy(
         ),
     };
     let mut notes = Vec::new();
-    let per_gpu = assembly
-        .gpus
+    let per_gpu = gpus
         .iter()
-        .map(|gpu| gpu_energy(gpu, window, span_s, interval_s, &mut notes))
+        .map(|gpu| gpu_energy(gpu, window, span_s, &mut notes))
         .collect();
     EnergyMeasurement {
         span_s,
@@ -89,25 +84,20 @@ pub(super) fn measure_energy(
 }
 
 fn gpu_energy(
-    gpu: &GpuSamples,
+    series: &GpuSeries,
     window: &Window,
     span_s: [f64; 2],
-    interval_s: f64,
     notes: &mut Vec<String>,
 ) -> GpuEnergy {
+    let gpu = series.gpu;
     let name = gpu.key.display_name();
     let span_len_s = span_s[1] - span_s[0];
-    let power = gpu
-        .quantities
-        .get(&Quantity::PowerUsage)
-        .or_else(|| gpu.quantities.get(&Quantity::PowerInstant));
-    let power_spans = power.map(|s| series_spans(s, interval_s));
-    let mean_power_w = power_spans
-        .as_ref()
-        .and_then(|s| integrate(s, window.start_s, window.end_s).mean());
+    let power_spans = series
+        .spans(Quantity::PowerUsage)
+        .or_else(|| series.spans(Quantity::PowerInstant));
+    let mean_power_w = power_spans.and_then(|s| s.integrate(window.start_s, window.end_s).mean());
     let from_power = power_spans
-        .as_ref()
-        .map(|s| integrate(s, span_s[0], span_s[1]))
+        .map(|s| s.integrate(span_s[0], span_s[1]))
         .filter(|r| r.covered_s > 0.0);
     let from_counter = gpu
         .quantities

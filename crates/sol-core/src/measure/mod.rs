@@ -4,6 +4,7 @@
 
 mod activity;
 mod energy;
+mod gpu_series;
 mod resource;
 mod timeseries;
 
@@ -15,7 +16,7 @@ use crate::assemble::{Assembly, GpuSamples, ValidityCounts};
 use crate::catalog::Quantity;
 use crate::catalog::{self, FieldFamily};
 
-use crate::integrate::{RefreshGrid, change_times, median_interval_s, regrid};
+use crate::integrate::{RefreshGrid, change_times, regrid};
 use crate::labels::GpuKey;
 use crate::series::Sample;
 use crate::steady::{self, SteadyState};
@@ -24,6 +25,9 @@ use crate::window::Window;
 pub use activity::ActivityMeasurement;
 pub use energy::{EnergyMeasurement, EnergySource, GpuEnergy};
 pub use resource::{GpuIntegrals, GpuResource, MeasuredUnit, Resource, ResourceMeasurement, Tier};
+
+use gpu_series::{GpuSeries, SeriesIntervals};
+use resource::ResourceInputs;
 
 /// One GPU seen in scope.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -132,7 +136,8 @@ pub struct MeasureInput<'a> {
 pub fn measure(input: &MeasureInput) -> Measurement {
     let window = input.window;
     let mut notes = input.assembly.notes.clone();
-    let scrape_interval_s = cell_interval_s(input.assembly).unwrap_or_else(|| {
+    let raw_intervals = SeriesIntervals::of(input.assembly);
+    let scrape_interval_s = raw_intervals.cell_interval_s().unwrap_or_else(|| {
         notes.push(format!(
             "scrape interval not measurable (fewer than two samples per series): assumed {} s",
             input.default_interval_s
@@ -145,36 +150,43 @@ pub fn measure(input: &MeasureInput) -> Measurement {
             "values held across scrapes: the exporter refreshes every {period_s:.1} s but was scraped every {scrape_interval_s:.1} s; each DCGM value is integrated once, over the {period_s:.1} s before the refresh that published it (refresh times fitted from when values change; a DCGM value may lag its refresh by up to one period)"
         ));
     }
-    let assembly = &regridded.assembly;
+    let assembly: &Assembly = &regridded.assembly;
+    let intervals = match &regridded.assembly {
+        Cow::Borrowed(_) => raw_intervals,
+        Cow::Owned(regridded) => SeriesIntervals::of(regridded),
+    };
     let interval_s = regridded.update_interval_s.unwrap_or(scrape_interval_s);
+    let gpus = intervals.spans(assembly, interval_s);
     let gpus_expected = expectation(assembly.gpus.len(), input.expected_gpus.clone(), &mut notes);
     let invalid_prof_gpus = resource::invalid_prof_gpus(assembly, window, interval_s);
-    let mut resources: Vec<ResourceMeasurement> = Resource::ALL
-        .iter()
-        .map(|&r| resource::measure_full(r, assembly, window, interval_s, &invalid_prof_gpus))
-        .collect();
+    let tiers = Resource::ALL
+        .map(|r| resource::choose_tier(r, assembly, window, interval_s, &invalid_prof_gpus));
     // GPUs with invalid PROF data read idle: they would bend the workload's activity signal.
-    let valid_gpus = without_gpus(assembly, &invalid_prof_gpus);
-    let steady_state = detect_steady(
-        &resources,
-        &activity_points(&valid_gpus, window, interval_s),
+    let valid_gpus: Vec<&GpuSeries> = gpus
+        .iter()
+        .filter(|g| !invalid_prof_gpus.contains(&g.gpu.key))
+        .collect();
+    let hbm_is_prof = Resource::ALL
+        .iter()
+        .zip(&tiers)
+        .any(|(r, (tier, _))| *r == Resource::Hbm && *tier == Tier::Prof);
+    let steady_state = detect_steady(hbm_is_prof, &valid_gpus, window, interval_s);
+    let inputs = ResourceInputs {
+        gpus: &gpus,
+        metrics_used: &assembly.metrics_used,
         window,
         interval_s,
-    );
-    if steady_state.detected {
-        for measured in &mut resources {
-            resource::measure_steady(
-                measured,
-                assembly,
-                &steady_state,
-                interval_s,
-                &invalid_prof_gpus,
-            );
-        }
-    }
-    let activity = activity::measure_activity(assembly, window, interval_s);
+        invalid: &invalid_prof_gpus,
+        steady: &steady_state,
+    };
+    let resources: Vec<ResourceMeasurement> = Resource::ALL
+        .into_iter()
+        .zip(tiers)
+        .map(|(r, tier)| resource::measure_resource(r, tier, &inputs))
+        .collect();
+    let activity = activity::measure_activity(&gpus, window);
     let alignment = alignment_check(&valid_gpus, window, interval_s);
-    let energy = energy::measure_energy(assembly, window, interval_s);
+    let energy = energy::measure_energy(&gpus, window);
     Measurement {
         window: window.clone(),
         scrape_interval_s,
@@ -231,7 +243,7 @@ fn memory_clock_max(assembly: &Assembly) -> Option<ClockMaximum> {
 const BUSY_MARGIN_LEVEL: f64 = 0.05;
 
 fn alignment_check(
-    assembly: &Assembly,
+    gpus: &[&GpuSeries],
     window: &Window,
     interval_s: f64,
 ) -> Option<AlignmentCheck> {
@@ -242,14 +254,9 @@ fn alignment_check(
         Quantity::GpuUtil,
     ]
     .into_iter()
-    .find(|q| assembly.gpus.iter().any(|g| g.quantities.contains_key(q)))?;
-    let points = timeseries::workload_points_between(
-        assembly,
-        quantity,
-        f64::NEG_INFINITY,
-        f64::INFINITY,
-        interval_s,
-    );
+    .find(|q| gpus.iter().any(|g| g.spans(*q).is_some()))?;
+    let points =
+        timeseries::workload_points_between(gpus, quantity, f64::NEG_INFINITY, f64::INFINITY);
     let mean_of = |keep: &dyn Fn(f64) -> bool| {
         let values: Vec<f64> = points.iter().filter(|p| keep(p[0])).map(|p| p[1]).collect();
         (!values.is_empty()).then(|| values.iter().sum::<f64>() / values.len() as f64)
@@ -269,17 +276,6 @@ fn alignment_check(
         after_mean,
         suspicious,
     })
-}
-
-/// The assembly without some GPUs.
-/// The assembly without `excluded` GPUs (borrowed as it is when there are none).
-fn without_gpus<'a>(assembly: &'a Assembly, excluded: &[GpuKey]) -> Cow<'a, Assembly> {
-    if excluded.is_empty() {
-        return Cow::Borrowed(assembly);
-    }
-    let mut kept = assembly.clone();
-    kept.gpus.retain(|g| !excluded.contains(&g.key));
-    Cow::Owned(kept)
 }
 
 /// A refresh period this many scrape intervals long or more means values are held across scrapes.
@@ -360,21 +356,6 @@ fn refresh_grid(gpu: &GpuSamples, scrape_interval_s: f64) -> Option<RefreshGrid>
         .filter(|g| g.period_s >= HELD_RATIO * scrape_interval_s)
 }
 
-/// The median of the per-series median spacings.
-fn cell_interval_s(assembly: &Assembly) -> Option<f64> {
-    let mut medians: Vec<f64> = assembly
-        .gpus
-        .iter()
-        .flat_map(|g| g.quantities.values())
-        .filter_map(|samples| median_interval_s(samples))
-        .collect();
-    if medians.is_empty() {
-        return None;
-    }
-    medians.sort_by(f64::total_cmp);
-    Some(medians[medians.len() / 2])
-}
-
 fn expectation(
     seen: usize,
     expected: Option<(u32, String)>,
@@ -417,39 +398,24 @@ const STEADY_SIGNALS: [Quantity; 5] = [
     Quantity::PowerUsage,
 ];
 
-fn activity_points(
-    assembly: &Assembly,
-    window: &Window,
-    interval_s: f64,
-) -> Vec<(Quantity, Vec<[f64; 2]>)> {
-    STEADY_SIGNALS
-        .iter()
-        .map(|&q| {
-            (
-                q,
-                timeseries::workload_points(assembly, q, window, interval_s),
-            )
-        })
-        .filter(|(_, points)| !points.is_empty())
-        .collect()
-}
-
+/// Steady state on the first signal the GPUs report; DRAM activity, the HBM row's own series,
+/// only when that row is PROF (otherwise it is absent or invalid).
 fn detect_steady(
-    resources: &[ResourceMeasurement],
-    signals: &[(Quantity, Vec<[f64; 2]>)],
+    hbm_is_prof: bool,
+    gpus: &[&GpuSeries],
     window: &Window,
     interval_s: f64,
 ) -> SteadyState {
-    // The HBM row's own series is the preferred signal when it is PROF.
-    let hbm_is_prof = resources
-        .iter()
-        .any(|r| r.resource == Resource::Hbm && r.tier == Tier::Prof);
-    let chosen = signals
-        .iter()
-        .find(|(q, _)| *q != Quantity::DramActive || hbm_is_prof);
+    let chosen = STEADY_SIGNALS
+        .into_iter()
+        .filter(|q| *q != Quantity::DramActive || hbm_is_prof)
+        .find_map(|q| {
+            let points = timeseries::workload_points(gpus, q, window, interval_s);
+            (!points.is_empty()).then_some((q, points))
+        });
     match chosen {
         Some((quantity, points)) => steady::detect(
-            points,
+            &points,
             window.start_s,
             window.end_s,
             interval_s,

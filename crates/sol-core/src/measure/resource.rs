@@ -2,10 +2,13 @@
 
 use serde::{Deserialize, Serialize};
 
+use std::collections::BTreeSet;
+
+use super::gpu_series::GpuSeries;
 use super::timeseries::{points_from_spans, relative_to};
 use crate::assemble::{Assembly, GpuSamples};
 use crate::catalog::{self, Quantity};
-use crate::integrate::{Span, WindowIntegral, integrate, pair_combine, series_spans};
+use crate::integrate::{Spans, WindowIntegral, pair_combine};
 use crate::labels::GpuKey;
 use crate::series::Sample;
 use crate::steady::SteadyState;
@@ -219,12 +222,17 @@ fn prof_quantities(resource: Resource) -> Vec<Quantity> {
     }
 }
 
+/// The samples of `quantity` timed in `(after_s, until_s]`.
+fn samples_in(gpu: &GpuSamples, quantity: Quantity, after_s: f64, until_s: f64) -> &[Sample] {
+    let samples = gpu.quantities.get(&quantity).map_or(&[][..], Vec::as_slice);
+    let first = samples.partition_point(|s| s.t_s <= after_s);
+    let last = samples.partition_point(|s| s.t_s <= until_s);
+    &samples[first..last.max(first)]
+}
+
 /// Whether a GPU has samples of `quantity` inside the window (or covering its end).
 fn has_data_in(gpu: &GpuSamples, quantity: Quantity, window: &Window, interval_s: f64) -> bool {
-    gpu.quantities.get(&quantity).is_some_and(|s| {
-        s.iter()
-            .any(|x| x.t_s > window.start_s && x.t_s <= window.end_s + interval_s)
-    })
+    !samples_in(gpu, quantity, window.start_s, window.end_s + interval_s).is_empty()
 }
 
 /// GPUs whose PROF DRAM/tensor activity is identically zero over the window while GPU_UTIL says
@@ -235,42 +243,49 @@ pub(super) fn invalid_prof_gpus(
     window: &Window,
     interval_s: f64,
 ) -> Vec<GpuKey> {
-    let in_window = |s: &Sample| s.t_s > window.start_s && s.t_s <= window.end_s + interval_s;
+    let in_window = |gpu, q| samples_in(gpu, q, window.start_s, window.end_s + interval_s);
     assembly
         .gpus
         .iter()
         .filter(|gpu| {
-            let prof: Vec<&Sample> = [Quantity::DramActive, Quantity::TensorActive]
+            let prof = [Quantity::DramActive, Quantity::TensorActive].map(|q| in_window(gpu, q));
+            let busy = in_window(gpu, Quantity::GpuUtil)
                 .iter()
-                .filter_map(|q| gpu.quantities.get(q))
-                .flatten()
-                .filter(|s| in_window(s))
-                .collect();
-            let busy = gpu
-                .quantities
-                .get(&Quantity::GpuUtil)
-                .is_some_and(|s| s.iter().filter(|s| in_window(s)).any(|s| s.value > 0.0));
-            !prof.is_empty() && prof.iter().all(|s| s.value == 0.0) && busy
+                .any(|s| s.value > 0.0);
+            prof.iter().any(|s| !s.is_empty())
+                && prof.iter().flat_map(|s| s.iter()).all(|s| s.value == 0.0)
+                && busy
         })
         .map(|gpu| gpu.key.clone())
         .collect()
 }
 
-/// Spans of one GPU's data for a resource in a tier.
-struct GpuSpans {
-    primary: Vec<Span>,
-    scaled: Option<Vec<Span>>,
-    tx: Option<Vec<Span>>,
-    rx: Option<Vec<Span>>,
+/// One GPU's series for a resource in a tier, built once and integrated over every span.
+struct ResourceSeries<'a> {
+    primary: Spans<'a>,
+    scaled: Option<Spans<'a>>,
+    tx: Option<Spans<'a>>,
+    rx: Option<Spans<'a>>,
 }
 
-fn gpu_spans(resource: Resource, tier: Tier, gpu: &GpuSamples, interval_s: f64) -> GpuSpans {
-    let get = |q: Quantity| gpu.quantities.get(&q).map(Vec::as_slice).unwrap_or(&[]);
+fn resource_series<'a>(
+    resource: Resource,
+    tier: Tier,
+    gpu: &GpuSeries<'a>,
+    interval_s: f64,
+) -> ResourceSeries<'a> {
+    let spans = |q: Quantity| gpu.spans(q).cloned();
+    let none = || Spans::new(&[][..], interval_s);
+    // A series combined sample by sample with another keeps its base's timestamps when every
+    // sample paired, and so its nominal interval.
+    let combined = |(samples, unpaired): (Vec<Sample>, usize), base: Option<&Spans>| match base {
+        Some(base) if unpaired == 0 => Spans::new(samples, base.nominal_interval_s()),
+        _ => Spans::of_series(samples, interval_s),
+    };
     let tolerance_s = 2.0 * interval_s;
     if tier != Tier::Prof {
-        let samples = counter_data(resource).map(get).unwrap_or(&[]);
-        return GpuSpans {
-            primary: series_spans(samples, interval_s),
+        return ResourceSeries {
+            primary: counter_data(resource).and_then(spans).unwrap_or_else(none),
             scaled: None,
             tx: None,
             rx: None,
@@ -278,59 +293,62 @@ fn gpu_spans(resource: Resource, tier: Tier, gpu: &GpuSamples, interval_s: f64) 
     }
     match prof_data(resource) {
         ProfData::Ratio { quantity, clock } => {
-            let primary = get(quantity);
-            let clock_samples = get(clock);
+            let clock_samples = gpu.samples(clock);
             let scaled = (!clock_samples.is_empty()).then(|| {
-                let (product, _unpaired) =
-                    pair_combine(primary, clock_samples, tolerance_s, |v, mhz| v * mhz);
-                series_spans(&product, interval_s)
+                let product = pair_combine(
+                    gpu.samples(quantity),
+                    clock_samples,
+                    tolerance_s,
+                    |v, mhz| v * mhz,
+                );
+                combined(product, gpu.spans(quantity))
             });
-            GpuSpans {
-                primary: series_spans(primary, interval_s),
+            ResourceSeries {
+                primary: spans(quantity).unwrap_or_else(none),
                 scaled,
                 tx: None,
                 rx: None,
             }
         }
         ProfData::Link { tx, rx } => {
-            let (tx, rx) = (get(tx), get(rx));
-            let primary = match (tx.is_empty(), rx.is_empty()) {
-                (false, false) => pair_combine(tx, rx, tolerance_s, |a, b| a + b).0,
-                (false, true) => tx.to_vec(),
-                _ => rx.to_vec(),
+            let (tx, rx) = (spans(tx), spans(rx));
+            let primary = match (&tx, &rx) {
+                (Some(tx), Some(rx)) => combined(
+                    pair_combine(tx.samples(), rx.samples(), tolerance_s, |a, b| a + b),
+                    Some(tx),
+                ),
+                (Some(one), None) | (None, Some(one)) => one.clone(),
+                (None, None) => none(),
             };
-            GpuSpans {
-                primary: series_spans(&primary, interval_s),
+            ResourceSeries {
+                primary,
                 scaled: None,
-                tx: (!tx.is_empty()).then(|| series_spans(tx, interval_s)),
-                rx: (!rx.is_empty()).then(|| series_spans(rx, interval_s)),
+                tx,
+                rx,
             }
         }
     }
 }
 
-fn integrals_of(spans: &GpuSpans, start_s: f64, end_s: f64) -> GpuIntegrals {
-    let primary = integrate(&spans.primary, start_s, end_s);
+fn integrals_of(series: &ResourceSeries, start_s: f64, end_s: f64) -> GpuIntegrals {
+    let primary = series.primary.integrate(start_s, end_s);
     let scaled: Option<WindowIntegral> =
-        spans.scaled.as_ref().map(|s| integrate(s, start_s, end_s));
+        series.scaled.as_ref().map(|s| s.integrate(start_s, end_s));
+    let integral_of =
+        |spans: &Option<Spans>| spans.as_ref().map(|s| s.integrate(start_s, end_s).integral);
     GpuIntegrals {
         integral: primary.integral,
         covered_s: primary.covered_s,
         samples: primary.spans,
         scaled_integral: scaled.map(|s| s.integral),
         scaled_covered_s: scaled.map(|s| s.covered_s),
-        tx_integral: spans
-            .tx
-            .as_ref()
-            .map(|s| integrate(s, start_s, end_s).integral),
-        rx_integral: spans
-            .rx
-            .as_ref()
-            .map(|s| integrate(s, start_s, end_s).integral),
+        tx_integral: integral_of(&series.tx),
+        rx_integral: integral_of(&series.rx),
     }
 }
 
-fn choose_tier(
+/// The tier a resource is measured in, and notes on the choice.
+pub(super) fn choose_tier(
     resource: Resource,
     assembly: &Assembly,
     window: &Window,
@@ -399,34 +417,58 @@ fn tier_quantities(resource: Resource, tier: Tier) -> Vec<Quantity> {
     }
 }
 
-/// Measures one resource over the whole window.
-pub(super) fn measure_full(
+/// What every resource is measured against.
+#[derive(Clone, Copy)]
+pub(super) struct ResourceInputs<'a> {
+    /// Every GPU's series.
+    pub gpus: &'a [GpuSeries<'a>],
+    /// Metric names that contributed samples.
+    pub metrics_used: &'a BTreeSet<String>,
+    /// The measurement window.
+    pub window: &'a Window,
+    /// The cell's sample interval, seconds.
+    pub interval_s: f64,
+    /// GPUs whose PROF data are invalid.
+    pub invalid: &'a [GpuKey],
+    /// The steady span (integrated too when detected).
+    pub steady: &'a SteadyState,
+}
+
+/// Measures one resource in its tier (from [`choose_tier`]) over the whole window and, when one
+/// was detected, the steady span: each GPU's series are built once for both.
+pub(super) fn measure_resource(
     resource: Resource,
-    assembly: &Assembly,
-    window: &Window,
-    interval_s: f64,
-    invalid: &[GpuKey],
+    (tier, mut notes): (Tier, Vec<String>),
+    inputs: &ResourceInputs,
 ) -> ResourceMeasurement {
-    let (tier, mut notes) = choose_tier(resource, assembly, window, interval_s, invalid);
+    let ResourceInputs {
+        gpus,
+        metrics_used,
+        window,
+        interval_s,
+        invalid,
+        steady,
+    } = *inputs;
     let metrics: Vec<String> = tier_quantities(resource, tier)
         .into_iter()
         .flat_map(|q| catalog::spec_of(q).names.iter().map(|n| n.name))
-        .filter(|name| assembly.metrics_used.contains(*name))
+        .filter(|name| metrics_used.contains(*name))
         .map(str::to_string)
         .collect();
     let scale_quantity = match (tier, prof_data(resource)) {
         (Tier::Prof, ProfData::Ratio { clock, .. }) => Some(clock),
         _ => None,
     };
-    let mut per_gpu = Vec::with_capacity(assembly.gpus.len());
-    let mut usable_spans = Vec::new();
-    let shifts = [-interval_s, 0.0, interval_s];
+    let mut per_gpu = Vec::with_capacity(gpus.len());
+    let mut usable = Vec::new();
+    // ∫ primary over the window moved by −1, 0 and +1 interval, summed over the GPUs.
     let mut shifted_totals = [0.0; 3];
-    for gpu in &assembly.gpus {
-        let is_invalid = tier == Tier::Prof && invalid.contains(&gpu.key);
+    for gpu in gpus {
+        let key = &gpu.gpu.key;
+        let is_invalid = tier == Tier::Prof && invalid.contains(key);
         if is_invalid || tier == Tier::Absent || tier == Tier::Invalid {
             per_gpu.push(GpuResource {
-                gpu: gpu.key.clone(),
+                gpu: key.clone(),
                 full: GpuIntegrals::default(),
                 steady: None,
                 invalid: is_invalid
@@ -434,18 +476,31 @@ pub(super) fn measure_full(
             });
             continue;
         }
-        let spans = gpu_spans(resource, tier, gpu, interval_s);
-        for (total, shift) in shifted_totals.iter_mut().zip(shifts) {
-            *total +=
-                integrate(&spans.primary, window.start_s + shift, window.end_s + shift).integral;
+        let series = resource_series(resource, tier, gpu, interval_s);
+        let full = integrals_of(&series, window.start_s, window.end_s);
+        // A moved window is the window plus the slice it gains at one edge minus the slice it
+        // loses at the other: four short integrals instead of two more passes.
+        let slice = |from_s: f64, to_s: f64| series.primary.integrate(from_s, to_s).integral;
+        let (start_s, end_s) = (window.start_s, window.end_s);
+        let earlier =
+            full.integral + slice(start_s - interval_s, start_s) - slice(end_s - interval_s, end_s);
+        let later =
+            full.integral - slice(start_s, start_s + interval_s) + slice(end_s, end_s + interval_s);
+        for (total, moved) in shifted_totals
+            .iter_mut()
+            .zip([earlier, full.integral, later])
+        {
+            *total += moved;
         }
         per_gpu.push(GpuResource {
-            gpu: gpu.key.clone(),
-            full: integrals_of(&spans, window.start_s, window.end_s),
-            steady: None,
+            gpu: key.clone(),
+            full,
+            steady: steady
+                .detected
+                .then(|| integrals_of(&series, steady.start_s, steady.end_s)),
             invalid: None,
         });
-        usable_spans.push(spans.primary);
+        usable.push(series.primary);
     }
     let edge_integrals = matches!(tier, Tier::Prof | Tier::Counter).then(|| {
         [
@@ -470,8 +525,9 @@ pub(super) fn measure_full(
             ));
         }
     }
+    let usable: Vec<&Spans> = usable.iter().collect();
     let timeseries = relative_to(
-        &points_from_spans(&usable_spans, window, interval_s),
+        &points_from_spans(&usable, window, interval_s),
         window.start_s,
     );
     ResourceMeasurement {
@@ -484,25 +540,5 @@ pub(super) fn measure_full(
         edge_integrals,
         timeseries,
         notes,
-    }
-}
-
-/// Adds the steady-span integrals to a measured resource.
-pub(super) fn measure_steady(
-    measured: &mut ResourceMeasurement,
-    assembly: &Assembly,
-    steady: &SteadyState,
-    interval_s: f64,
-    invalid: &[GpuKey],
-) {
-    if !matches!(measured.tier, Tier::Prof | Tier::Counter) {
-        return;
-    }
-    for (entry, gpu) in measured.per_gpu.iter_mut().zip(&assembly.gpus) {
-        if measured.tier == Tier::Prof && invalid.contains(&gpu.key) {
-            continue;
-        }
-        let spans = gpu_spans(measured.resource, measured.tier, gpu, interval_s);
-        entry.steady = Some(integrals_of(&spans, steady.start_s, steady.end_s));
     }
 }
