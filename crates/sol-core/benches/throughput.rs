@@ -53,6 +53,15 @@ fn labels(gpu: usize) -> Labels {
     .collect()
 }
 
+/// When host `node` is scraped for the `i`th time: each host at its own offset in the second, with
+/// a few milliseconds of jitter, in whole milliseconds as Prometheus stores them (every field of a
+/// host in one scrape shares the time).
+fn scrape_time_s(node: usize, i: usize) -> f64 {
+    let offset_ms = (node * 337) % 1000;
+    let jitter_ms = (i * 7919 + node * 104_729) % 7;
+    T0 + (i * 1000 + offset_ms + jitter_ms) as f64 / 1000.0
+}
+
 /// Every field of every GPU, one sample a second, with a small deterministic wobble so values
 /// change at every scrape (no held-value regridding).
 fn rack_hour() -> Vec<RawSeries> {
@@ -61,7 +70,7 @@ fn rack_hour() -> Vec<RawSeries> {
         for (field, level) in FIELDS {
             let samples = (0..SECONDS)
                 .map(|i| Sample {
-                    t_s: T0 + i as f64,
+                    t_s: scrape_time_s(gpu / 4, i),
                     value: level * (0.95 + 0.05 * (((i * 7 + gpu * 13) % 11) as f64 / 10.0)),
                 })
                 .collect();

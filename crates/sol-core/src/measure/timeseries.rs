@@ -48,52 +48,175 @@ impl PartialOrd for Head {
     }
 }
 
-/// The mean over GPUs at every distinct span end in `(from_s, to_s]`. Each GPU's value is found
-/// by a cursor that only moves forward: linear in the spans.
+/// What changes in the sum over GPUs at one of the times: spans that start covering there and
+/// spans that stopped covering just before it.
+#[derive(Debug, Clone, Copy, Default)]
+struct Change {
+    entering_sum: f64,
+    entering: usize,
+    leaving_sum: f64,
+    leaving: usize,
+}
+
+/// The mean over GPUs at every distinct span end `t` in `(from_s, to_s]`, each GPU taking the
+/// span whose `(start, end]` holds `t`. A sweep: each span covers a run of consecutive times, so
+/// it is added where its run begins and removed where it ends — linear in the spans, not
+/// GPUs × times (hosts scraped at different offsets make the times many). GPUs scraped together
+/// share their spans' times, so their runs are found once.
 fn points_in(per_gpu: &[&Spans], from_s: f64, to_s: f64) -> Vec<[f64; 2]> {
-    let mut cursors = vec![0_usize; per_gpu.len()];
-    let mut points = Vec::new();
-    for t in span_end_times(per_gpu, from_s, to_s) {
-        let (mut sum, mut reporting) = (0.0, 0_usize);
-        for (spans, cursor) in per_gpu.iter().zip(&mut cursors) {
-            // The span whose (start, end] holds t: the first ending at or after t.
-            while spans.samples().get(*cursor).is_some_and(|s| s.t_s < t) {
-                *cursor += 1;
-            }
-            if let Some(span) = spans.get(*cursor).filter(|s| s.start_s < t) {
-                sum += span.value;
-                reporting += 1;
+    let times = span_end_times(per_gpu, from_s, to_s);
+    let Some(&last_time) = times.last() else {
+        return Vec::new();
+    };
+    let mut changes = vec![Change::default(); times.len() + 1];
+    for group in scraped_together(per_gpu, from_s, last_time) {
+        let lead = group[0];
+        // Both cursors only move forward: span starts and ends ascend.
+        let (mut first_covered, mut first_after) = (0, 0);
+        for offset in 0..lead.count {
+            let Some(span) = lead.spans.get(lead.first + offset) else {
+                break;
+            };
+            first_covered = first_time_after(&times, first_covered, span.start_s);
+            first_after = first_time_after(&times, first_after.max(first_covered), span.end_s);
+            if first_covered < first_after {
+                let value_sum: f64 = group
+                    .iter()
+                    .map(|member| member.spans.samples()[member.first + offset].value)
+                    .sum();
+                changes[first_covered].entering_sum += value_sum;
+                changes[first_covered].entering += group.len();
+                changes[first_after].leaving_sum += value_sum;
+                changes[first_after].leaving += group.len();
             }
         }
-        if reporting > 0 {
-            points.push([t, sum / reporting as f64]);
+    }
+    let mut sum = CompensatedSum::default();
+    let mut reporting = 0_usize;
+    let mut points = Vec::with_capacity(times.len());
+    for (t, change) in times.iter().zip(&changes) {
+        reporting = reporting + change.entering - change.leaving;
+        if reporting == 0 {
+            // Nothing covers t: start again from an exact zero.
+            sum = CompensatedSum::default();
+            continue;
         }
+        sum.add(change.entering_sum);
+        sum.add(-change.leaving_sum);
+        points.push([*t, sum.value() / reporting as f64]);
     }
     downsample(points)
 }
 
+/// The spans of one GPU that may cover a time in `(from_s, until_s]`: `count` spans from `first`.
+#[derive(Clone, Copy)]
+struct SpanRun<'a> {
+    spans: &'a Spans<'a>,
+    first: usize,
+    count: usize,
+}
+
+impl SpanRun<'_> {
+    /// Whether another GPU's run has the same span times: the same sample times, the same
+    /// sample before them (or none) and the same nominal interval.
+    fn same_times(&self, other: &SpanRun) -> bool {
+        self.count == other.count
+            && (self.first == 0) == (other.first == 0)
+            && self.spans.nominal_interval_s() == other.spans.nominal_interval_s()
+            && self.times_with_previous().eq(other.times_with_previous())
+    }
+
+    fn times_with_previous(&self) -> impl Iterator<Item = f64> + '_ {
+        self.spans.samples()[self.first.saturating_sub(1)..self.first + self.count]
+            .iter()
+            .map(|s| s.t_s)
+    }
+}
+
+/// The GPUs' runs over `(from_s, until_s]`, neighbours with the same span times grouped.
+fn scraped_together<'a>(
+    per_gpu: &[&'a Spans<'a>],
+    from_s: f64,
+    until_s: f64,
+) -> Vec<Vec<SpanRun<'a>>> {
+    let mut groups: Vec<Vec<SpanRun>> = Vec::new();
+    for spans in per_gpu {
+        // Spans ending by `from_s` cover nothing after it; past the first span ending after
+        // `until_s`, spans start after it.
+        let first = spans.first_ending_after(from_s);
+        let stop = (spans.first_ending_after(until_s) + 1).min(spans.len());
+        let run = SpanRun {
+            spans,
+            first,
+            count: stop.saturating_sub(first),
+        };
+        match groups.last_mut() {
+            Some(group) if group[0].same_times(&run) => group.push(run),
+            _ => groups.push(vec![run]),
+        }
+    }
+    groups
+}
+
+/// The index of the first of ascending `times` after `t_s`, searching from `from` on (galloping:
+/// cheap when it is near).
+fn first_time_after(times: &[f64], from: usize, t_s: f64) -> usize {
+    let mut step = 1;
+    let mut low = from;
+    while low + step < times.len() && times[low + step] <= t_s {
+        low += step;
+        step *= 2;
+    }
+    let high = (low + step).min(times.len());
+    low + times[low..high].partition_point(|time| *time <= t_s)
+}
+
+/// A running sum that keeps the rounding error of each addition (Neumaier's compensated
+/// summation): adding and removing many values leaves no drift.
+#[derive(Debug, Clone, Copy, Default)]
+struct CompensatedSum {
+    sum: f64,
+    compensation: f64,
+}
+
+impl CompensatedSum {
+    fn add(&mut self, value: f64) {
+        let total = self.sum + value;
+        self.compensation += if self.sum.abs() >= value.abs() {
+            (self.sum - total) + value
+        } else {
+            (value - total) + self.sum
+        };
+        self.sum = total;
+    }
+
+    fn value(&self) -> f64 {
+        self.sum + self.compensation
+    }
+}
+
 /// Every distinct span end in `(from_s, to_s]` over all GPUs, ascending (ends within
-/// [`SAME_TIME_S`] of the previous one kept are the same time). GPUs scraped together share
-/// their ends, which are then taken as they are; otherwise the GPUs' ascending ends are merged.
+/// [`SAME_TIME_S`] of the previous one kept are the same time). GPUs scraped together (one
+/// host's, listed next to each other) share their ends, which are taken once; the timelines that
+/// differ are merged.
 fn span_end_times(per_gpu: &[&Spans], from_s: f64, to_s: f64) -> Vec<f64> {
-    // A span ends at its sample.
-    let in_range: Vec<&[Sample]> = per_gpu
-        .iter()
-        .map(|spans| {
-            let first = spans.first_ending_after(from_s);
-            let last = spans.first_ending_after(to_s);
-            &spans.samples()[first..last.max(first)]
-        })
-        .collect();
-    let aligned = in_range.windows(2).all(|pair| {
-        pair[0].len() == pair[1].len() && pair[0].iter().zip(pair[1]).all(|(a, b)| a.t_s == b.t_s)
-    });
-    let ends = if aligned {
-        in_range
-            .first()
-            .map_or_else(Vec::new, |samples| samples.iter().map(|s| s.t_s).collect())
-    } else {
-        merged_ends(&in_range)
+    let mut timelines: Vec<&[Sample]> = Vec::new();
+    for spans in per_gpu {
+        // A span ends at its sample.
+        let first = spans.first_ending_after(from_s);
+        let last = spans.first_ending_after(to_s);
+        let samples = &spans.samples()[first..last.max(first)];
+        let seen = |other: &&[Sample]| {
+            other.len() == samples.len() && other.iter().zip(samples).all(|(a, b)| a.t_s == b.t_s)
+        };
+        if !samples.is_empty() && !timelines.last().is_some_and(seen) {
+            timelines.push(samples);
+        }
+    }
+    let ends = match timelines.as_slice() {
+        [] => Vec::new(),
+        [only] => only.iter().map(|s| s.t_s).collect(),
+        _ => merged_ends(&timelines),
     };
     let mut times: Vec<f64> = Vec::with_capacity(ends.len());
     for t in ends {
@@ -216,5 +339,73 @@ mod tests {
         // Bounds are (from, to]: 10 is out, 25 is in. Spans (0,10], (10,20], (20,25].
         let a = spans(&[(10.0, 1.0), (20.0, 2.0), (25.0, 4.0)], 10.0);
         assert_eq!(points_in(&[&a], 10.0, 25.0), vec![[20.0, 2.0], [25.0, 4.0]]);
+    }
+
+    /// The definition, evaluated directly: at every time, each GPU's covering span found by a
+    /// scan, summed in GPU order.
+    fn points_by_definition(per_gpu: &[&Spans], from_s: f64, to_s: f64) -> Vec<[f64; 2]> {
+        span_end_times(per_gpu, from_s, to_s)
+            .into_iter()
+            .filter_map(|t| {
+                let covering: Vec<f64> = per_gpu
+                    .iter()
+                    .filter_map(|spans| spans.iter().find(|s| s.start_s < t && t <= s.end_s))
+                    .map(|s| s.value)
+                    .collect();
+                (!covering.is_empty())
+                    .then(|| [t, covering.iter().sum::<f64>() / covering.len() as f64])
+            })
+            .collect()
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn the_sweep_matches_the_definition(
+            gpus in proptest::collection::vec(
+                (
+                    0.0f64..2.0,
+                    proptest::collection::vec((0.05f64..4.0, 0.0f64..1.0e3), 1..60),
+                    proptest::bool::ANY,
+                ),
+                1..6,
+            ),
+            nominal_interval_s in 0.5f64..2.0,
+            from_s in -5.0f64..30.0,
+            length_s in 0.0f64..80.0,
+        ) {
+            // Each GPU: a start offset and (gap to the previous sample, value) pairs — gaps above
+            // two nominal intervals leave uncovered time — or, when it shares the previous GPU's
+            // scrapes, that GPU's times with values of its own.
+            let mut series: Vec<Spans> = Vec::new();
+            for (offset_s, steps, shares_scrapes) in &gpus {
+                let mut t_s = *offset_s;
+                let mut samples: Vec<Sample> = steps
+                    .iter()
+                    .map(|&(gap_s, value)| {
+                        t_s += gap_s;
+                        Sample { t_s, value }
+                    })
+                    .collect();
+                if let Some(previous) = series.last().filter(|_| *shares_scrapes) {
+                    samples = previous
+                        .samples()
+                        .iter()
+                        .zip(steps.iter().cycle())
+                        .map(|(s, &(_, value))| Sample { t_s: s.t_s, value })
+                        .collect();
+                }
+                series.push(Spans::new(samples, nominal_interval_s));
+            }
+            let per_gpu: Vec<&Spans> = series.iter().collect();
+            let to_s = from_s + length_s;
+            let expected = points_by_definition(&per_gpu, from_s, to_s);
+            // Fewer points than the downsampling threshold: compared one for one.
+            let swept = points_in(&per_gpu, from_s, to_s);
+            proptest::prop_assert_eq!(swept.len(), expected.len());
+            for (got, want) in swept.iter().zip(&expected) {
+                proptest::prop_assert_eq!(got[0], want[0]);
+                proptest::prop_assert!((got[1] - want[1]).abs() <= 1e-9 * want[1].abs().max(1.0));
+            }
+        }
     }
 }
