@@ -7,18 +7,24 @@
 //! has instance series alone is its GPU-level value derived, as DCGM defines it, by weighting each
 //! instance by its share of the GPU's compute slices.
 
+use std::borrow::Cow;
+use std::collections::btree_map::Entry;
 use std::collections::{BTreeMap, BTreeSet};
 
 use serde::{Deserialize, Serialize};
 
-use crate::catalog::{self, FieldKind, Quantity};
+use crate::catalog::{self, FieldKind, FieldSpec, MetricName, Quantity};
 use crate::labels::{GpuKey, Labels, MODEL_NAME_LABELS, first_label, host_of};
 use crate::series::{RawSeries, Sample};
-use crate::validity::{Rejection, Verdict, judge};
+use crate::validity::{Rejection, Verdict, judge, kept_as_is};
+
+/// Ascending samples with distinct timestamps, in base units: the source's own samples when
+/// they needed no change (no copy), else a cleaned copy.
+pub type CleanSamples<'a> = Cow<'a, [Sample]>;
 
 /// Clean samples of one physical GPU.
 #[derive(Debug, Clone, PartialEq, Default)]
-pub struct GpuSamples {
+pub struct GpuSamples<'a> {
     /// The GPU (GPU-level key: no GPU instance).
     pub key: GpuKey,
     /// The exporter's `gpu` index label, when present.
@@ -26,7 +32,7 @@ pub struct GpuSamples {
     /// The exporter's `modelName`, when present.
     pub model_name: Option<String>,
     /// Per quantity: ascending samples with distinct timestamps, in base units.
-    pub quantities: BTreeMap<Quantity, Vec<Sample>>,
+    pub quantities: BTreeMap<Quantity, CleanSamples<'a>>,
 }
 
 /// Counts of values that were not used as exported.
@@ -40,9 +46,9 @@ pub struct ValidityCounts {
 
 /// Every GPU's clean samples plus what was dropped along the way.
 #[derive(Debug, Clone, PartialEq, Default)]
-pub struct Assembly {
+pub struct Assembly<'a> {
     /// GPUs in key order.
-    pub gpus: Vec<GpuSamples>,
+    pub gpus: Vec<GpuSamples<'a>>,
     /// Values dropped or clamped by the validity rules.
     pub validity: ValidityCounts,
     /// Metric names that contributed samples.
@@ -56,13 +62,16 @@ pub struct Assembly {
     pub conflicting_duplicates: usize,
 }
 
-impl Assembly {
+impl Assembly<'_> {
     /// Drops samples of `quantity` above `limit` (base units), counting them as
     /// [`Rejection::AboveLinkPeak`]. Returns how many were dropped.
     pub fn reject_above(&mut self, quantity: Quantity, limit: f64) -> usize {
         let mut dropped = 0;
         for gpu in &mut self.gpus {
-            if let Some(samples) = gpu.quantities.get_mut(&quantity) {
+            if let Some(samples) = gpu.quantities.get_mut(&quantity)
+                && samples.iter().any(|s| s.value > limit)
+            {
+                let samples = samples.to_mut();
                 let before = samples.len();
                 samples.retain(|s| s.value <= limit);
                 dropped += before - samples.len();
@@ -105,7 +114,7 @@ impl Assembly {
 
 /// Samples of one GPU entity (GPU-level or one MIG instance) before MIG resolution.
 #[derive(Default)]
-struct EntitySamples {
+struct EntitySamples<'a> {
     uuid: String,
     /// Best host label seen (lowest rank in `HOST_LABELS`) and every host name seen.
     host: Option<(usize, String)>,
@@ -113,12 +122,15 @@ struct EntitySamples {
     gpu_index: Option<String>,
     model_name: Option<String>,
     mig_profile: Option<String>,
-    quantities: BTreeMap<Quantity, Vec<Sample>>,
+    quantities: BTreeMap<Quantity, CleanSamples<'a>>,
+    /// Quantities whose samples are not yet known to ascend with distinct timestamps (several
+    /// series, or one out of order): sorted and merged once every series is in.
+    unmerged: BTreeSet<Quantity>,
 }
 
 /// Builds the per-GPU sample table from raw series. Series of metrics outside the catalog are
 /// ignored.
-pub fn assemble(series: &[RawSeries]) -> Assembly {
+pub fn assemble(series: &[RawSeries]) -> Assembly<'_> {
     let mut assembly = Assembly::default();
     let mut entities: BTreeMap<(String, Option<String>), EntitySamples> = BTreeMap::new();
     for one in series {
@@ -132,45 +144,82 @@ pub fn assemble(series: &[RawSeries]) -> Assembly {
         let entity = entities.entry(key.identity()).or_default();
         entity.uuid.clone_from(&key.uuid);
         remember_labels(entity, &one.labels);
-        let target = entity.quantities.entry(spec.quantity).or_default();
-        target.reserve(one.samples.len());
-        let mut used = false;
-        for sample in &one.samples {
-            let value = match judge(spec, name, sample.value) {
-                Verdict::Keep(value) => value,
-                Verdict::Clamped(value) => {
-                    *assembly.validity.clamped.entry(spec.quantity).or_default() += 1;
-                    value
-                }
-                Verdict::Reject(reason) => {
-                    *assembly
-                        .validity
-                        .rejected
-                        .entry(spec.quantity)
-                        .or_default()
-                        .entry(reason)
-                        .or_default() += 1;
-                    continue;
-                }
-            };
-            target.push(Sample {
-                t_s: sample.t_s,
-                value,
-            });
-            used = true;
+        let (clean, ascending) = clean_samples(spec, name, &one.samples, &mut assembly.validity);
+        if clean.is_empty() {
+            continue;
         }
-        if used {
-            assembly.metrics_used.insert(one.metric.clone());
+        assembly.metrics_used.insert(one.metric.clone());
+        match entity.quantities.entry(spec.quantity) {
+            Entry::Vacant(slot) => {
+                slot.insert(clean);
+                if !ascending {
+                    entity.unmerged.insert(spec.quantity);
+                }
+            }
+            Entry::Occupied(mut slot) => {
+                // A second series of this GPU and quantity.
+                slot.get_mut().to_mut().extend_from_slice(&clean);
+                entity.unmerged.insert(spec.quantity);
+            }
         }
     }
     for entity in entities.values_mut() {
-        for samples in entity.quantities.values_mut() {
-            assembly.conflicting_duplicates += merge_duplicates_by_max(samples);
+        for quantity in &entity.unmerged {
+            if let Some(samples) = entity.quantities.get_mut(quantity) {
+                assembly.conflicting_duplicates += merge_duplicates_by_max(samples.to_mut());
+            }
         }
-        entity.quantities.retain(|_, samples| !samples.is_empty());
     }
     resolve_mig(entities, &mut assembly);
     assembly
+}
+
+/// A series' usable samples in base units ([`judge`]), counting what was clamped or rejected —
+/// borrowed as they are when every value is kept unchanged, the common case — and whether they
+/// ascend with distinct timestamps. One pass over the series.
+fn clean_samples<'a>(
+    spec: &FieldSpec,
+    name: &MetricName,
+    samples: &'a [Sample],
+    validity: &mut ValidityCounts,
+) -> (CleanSamples<'a>, bool) {
+    let (lowest, highest) = kept_as_is(spec, name).unwrap_or((f64::INFINITY, f64::NEG_INFINITY));
+    let mut previous_t_s = f64::NEG_INFINITY;
+    let mut ascending = true;
+    let first_changed = samples.iter().position(|s| {
+        ascending &= s.t_s > previous_t_s;
+        previous_t_s = s.t_s;
+        !(lowest <= s.value && s.value <= highest)
+    });
+    let Some(first_changed) = first_changed else {
+        return (Cow::Borrowed(samples), ascending);
+    };
+    let mut clean = Vec::with_capacity(samples.len());
+    clean.extend_from_slice(&samples[..first_changed]);
+    for sample in &samples[first_changed..] {
+        let value = match judge(spec, name, sample.value) {
+            Verdict::Keep(value) => value,
+            Verdict::Clamped(value) => {
+                *validity.clamped.entry(spec.quantity).or_default() += 1;
+                value
+            }
+            Verdict::Reject(reason) => {
+                *validity
+                    .rejected
+                    .entry(spec.quantity)
+                    .or_default()
+                    .entry(reason)
+                    .or_default() += 1;
+                continue;
+            }
+        };
+        clean.push(Sample {
+            t_s: sample.t_s,
+            value,
+        });
+    }
+    let ascending = clean.is_sorted_by(|a, b| a.t_s < b.t_s);
+    (Cow::Owned(clean), ascending)
 }
 
 fn remember_labels(entity: &mut EntitySamples, labels: &Labels) {
@@ -194,10 +243,6 @@ fn remember_labels(entity: &mut EntitySamples, labels: &Labels) {
 /// Sorts by time and keeps one sample per timestamp, the largest (duplicates of one GPU).
 /// Returns how many merged duplicates disagreed with the value kept.
 fn merge_duplicates_by_max(samples: &mut Vec<Sample>) -> usize {
-    // One series as the source gave it: already ascending and distinct.
-    if samples.is_sorted_by(|a, b| a.t_s < b.t_s) {
-        return 0;
-    }
     samples.sort_by(|a, b| a.t_s.total_cmp(&b.t_s));
     let mut conflicts = 0;
     samples.dedup_by(|later, kept| {
@@ -212,11 +257,11 @@ fn merge_duplicates_by_max(samples: &mut Vec<Sample>) -> usize {
     conflicts
 }
 
-fn resolve_mig(
-    entities: BTreeMap<(String, Option<String>), EntitySamples>,
-    assembly: &mut Assembly,
+fn resolve_mig<'a>(
+    entities: BTreeMap<(String, Option<String>), EntitySamples<'a>>,
+    assembly: &mut Assembly<'a>,
 ) {
-    type Physical = (Option<EntitySamples>, Vec<EntitySamples>);
+    type Physical<'a> = (Option<EntitySamples<'a>>, Vec<EntitySamples<'a>>);
     let mut physical: BTreeMap<String, Physical> = BTreeMap::new();
     for ((id, instance), entity) in entities {
         let slot = physical.entry(id).or_default();
@@ -271,7 +316,11 @@ fn resolve_mig(
     assembly.gpus.sort_by(|a, b| a.key.cmp(&b.key));
 }
 
-fn merge_instances(gpu: &mut GpuSamples, instances: Vec<EntitySamples>, notes: &mut Vec<String>) {
+fn merge_instances<'a>(
+    gpu: &mut GpuSamples<'a>,
+    instances: Vec<EntitySamples<'a>>,
+    notes: &mut Vec<String>,
+) {
     if gpu.gpu_index.is_none() {
         gpu.gpu_index = instances.iter().find_map(|i| i.gpu_index.clone());
     }
@@ -292,16 +341,16 @@ fn merge_instances(gpu: &mut GpuSamples, instances: Vec<EntitySamples>, notes: &
         }
         let derived = if catalog::spec_of(quantity).kind == FieldKind::Ratio {
             weighted_instance_sum(gpu.model_name.as_deref(), &instances, quantity)
+                .map(CleanSamples::Owned)
         } else {
             // DEV fields are replicated on every instance series: one value per GPU.
             let mut all: Vec<Sample> = instances
                 .iter()
                 .filter_map(|i| i.quantities.get(&quantity))
-                .flatten()
-                .copied()
+                .flat_map(|samples| samples.iter().copied())
                 .collect();
             merge_duplicates_by_max(&mut all);
-            Ok(all)
+            Ok(Cow::Owned(all))
         };
         match derived {
             Ok(samples) if !samples.is_empty() => {
@@ -338,7 +387,7 @@ fn weighted_instance_sum(
             format!("MIG profile `{profile}` does not name its compute slices (`<n>g.<mem>gb`)")
         })?;
         let share = slices / total_slices;
-        for sample in samples {
+        for sample in samples.iter() {
             // Instances of one GPU are read in the same scrape: key by millisecond timestamp.
             let slot = by_time
                 .entry((sample.t_s * 1000.0).round() as i64)
@@ -391,14 +440,15 @@ mod tests {
         // GPU-a appears with and without pod labels at the same instants (pod churn):
         // 0.4 and 0.5 at t=10 → max 0.5; only the plain series has t=20 (0.6).
         let with_pod: Vec<(&str, &str)> = GPU0.iter().copied().chain([("pod", "vllm-0")]).collect();
-        let assembly = assemble(&[
+        let raw = [
             series(
                 "DCGM_FI_PROF_DRAM_ACTIVE",
                 &GPU0,
                 &[(10.0, 0.4), (20.0, 0.6)],
             ),
             series("DCGM_FI_PROF_DRAM_ACTIVE", &with_pod, &[(10.0, 0.5)]),
-        ]);
+        ];
+        let assembly = assemble(&raw);
         assert_eq!(assembly.gpus.len(), 1);
         let samples = &assembly.gpus[0].quantities[&Quantity::DramActive];
         assert_eq!(
@@ -429,10 +479,11 @@ mod tests {
             ("UUID", "GPU-a"),
             ("instance", "10.0.0.7:9400"),
         ];
-        let assembly = assemble(&[
+        let raw = [
             series("DCGM_FI_PROF_DRAM_ACTIVE", &before, &[(10.0, 0.5)]),
             series("DCGM_FI_PROF_DRAM_ACTIVE", &after, &[(20.0, 0.5)]),
-        ]);
+        ];
+        let assembly = assemble(&raw);
         assert_eq!(assembly.gpus.len(), 1);
         assert_eq!(assembly.gpus[0].quantities[&Quantity::DramActive].len(), 2);
         assert!(
@@ -445,7 +496,7 @@ mod tests {
 
     #[test]
     fn same_index_on_two_hosts_stays_two_gpus() {
-        let assembly = assemble(&[
+        let raw = [
             series(
                 "DCGM_FI_PROF_DRAM_ACTIVE",
                 &[("gpu", "0"), ("UUID", "GPU-a"), ("Hostname", "n1")],
@@ -456,7 +507,8 @@ mod tests {
                 &[("gpu", "0"), ("UUID", "GPU-b"), ("Hostname", "n2")],
                 &[(10.0, 0.4)],
             ),
-        ]);
+        ];
+        let assembly = assemble(&raw);
         assert_eq!(assembly.gpus.len(), 2);
         assert_eq!(assembly.hosts(), vec!["n1".to_string(), "n2".to_string()]);
     }
@@ -469,10 +521,11 @@ mod tests {
             .copied()
             .chain([("GPU_I_ID", "13"), ("GPU_I_PROFILE", "1g.5gb")])
             .collect();
-        let assembly = assemble(&[
+        let raw = [
             series("DCGM_FI_PROF_PIPE_TENSOR_ACTIVE", &GPU0, &[(10.0, 0.93)]),
             series("DCGM_FI_PROF_PIPE_TENSOR_ACTIVE", &gi, &[(10.0, 0.94)]),
-        ]);
+        ];
+        let assembly = assemble(&raw);
         assert_eq!(assembly.gpus.len(), 1);
         assert_eq!(
             assembly.gpus[0].quantities[&Quantity::TensorActive][0].value,
@@ -491,7 +544,7 @@ mod tests {
                 .chain([("GPU_I_ID", id), ("GPU_I_PROFILE", profile)])
                 .collect()
         };
-        let assembly = assemble(&[
+        let raw = [
             series(
                 "DCGM_FI_PROF_DRAM_ACTIVE",
                 &gi("1", "3g.20gb"),
@@ -502,14 +555,15 @@ mod tests {
                 &gi("2", "1g.5gb"),
                 &[(10.0, 0.35)],
             ),
-        ]);
+        ];
+        let assembly = assemble(&raw);
         let value = assembly.gpus[0].quantities[&Quantity::DramActive][0].value;
         assert!((value - 0.35).abs() < 1e-12, "{value}");
     }
 
     #[test]
     fn invalid_values_are_counted_and_dropped() {
-        let assembly = assemble(&[series(
+        let raw = [series(
             "DCGM_FI_PROF_DRAM_ACTIVE",
             &GPU0,
             &[
@@ -518,7 +572,8 @@ mod tests {
                 (30.0, 1.2),
                 (40.0, 0.5),
             ],
-        )]);
+        )];
+        let assembly = assemble(&raw);
         let validity = &assembly.validity;
         assert_eq!(
             validity.rejected[&Quantity::DramActive][&Rejection::NotFinite],
@@ -538,10 +593,11 @@ mod tests {
 
     #[test]
     fn unknown_metrics_are_ignored_and_unattributable_series_counted() {
-        let assembly = assemble(&[
+        let raw = [
             series("DCGM_FI_DEV_FB_USED", &GPU0, &[(10.0, 4845.0)]),
             series("DCGM_FI_PROF_DRAM_ACTIVE", &[("job", "x")], &[(10.0, 0.5)]),
-        ]);
+        ];
+        let assembly = assemble(&raw);
         assert!(assembly.gpus.is_empty());
         assert_eq!(assembly.unattributed_series, 1);
     }

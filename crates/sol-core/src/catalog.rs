@@ -50,12 +50,17 @@ pub enum Storage {
 impl Storage {
     /// Whether a raw value (as exported, before unit scaling) is a DCGM blank sentinel.
     pub fn is_blank(self, raw: f64) -> bool {
+        raw >= self.blank_from()
+    }
+
+    /// The lowest blank sentinel of this storage: raw values from it up are blanks.
+    pub fn blank_from(self) -> f64 {
         match self {
             // 4294967295 (uint32 -1) is above the int32 blank range too.
-            Storage::Int32 => raw >= 2_147_483_632.0,
+            Storage::Int32 => 2_147_483_632.0,
             // The sentinels 9223372036854775792..795 all round to 2^63 as f64.
-            Storage::Int64 => raw >= 9_223_372_036_854_775_792.0,
-            Storage::Double => raw >= 140_737_488_355_328.0,
+            Storage::Int64 => 9_223_372_036_854_775_792.0,
+            Storage::Double => 140_737_488_355_328.0,
         }
     }
 }

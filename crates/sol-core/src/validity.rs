@@ -68,6 +68,27 @@ pub fn judge(spec: &FieldSpec, name: &MetricName, raw: f64) -> Verdict {
     }
 }
 
+/// The raw values [`judge`] keeps exactly as exported (`Keep` with the same bits), as an
+/// inclusive range — `None` when the name's unit differs from the base unit, so every value
+/// is converted. One comparison per sample then tells whether a series can be used as it is.
+pub fn kept_as_is(spec: &FieldSpec, name: &MetricName) -> Option<(f64, f64)> {
+    if name.scale_to_base != 1.0 {
+        return None;
+    }
+    let below = |limit: f64| f64::from_bits(limit.to_bits() - 1);
+    let mut highest = below(spec.storage.blank_from());
+    if spec.kind == FieldKind::BytesPerSecond {
+        highest = highest.min(below(Storage::Double.blank_from()));
+    }
+    let (lowest, highest) = match spec.kind {
+        FieldKind::Ratio | FieldKind::BusyFraction => (0.0, highest.min(1.0)),
+        // The smallest positive value: a clock must be above zero.
+        FieldKind::ClockMhz => (f64::from_bits(1), highest),
+        _ => (0.0, highest),
+    };
+    Some((lowest, highest))
+}
+
 /// Byte rates above twice the link's peak for that direction are corrupt (dcgm-fields.md §5):
 /// the limit per byte-rate quantity for a hardware row. Links the row has no peak for get none.
 pub fn link_rate_limits(row: &HwRow) -> Vec<(Quantity, f64)> {
@@ -134,6 +155,48 @@ mod tests {
         assert_eq!(limit(Quantity::NvlinkBandwidthTotal), Some(1.8e12));
         assert_eq!(limit(Quantity::PcieRx), Some(128e9));
         assert_eq!(limit(Quantity::C2cTx), None);
+    }
+
+    #[test]
+    fn kept_as_is_is_exactly_what_judge_keeps_unchanged() {
+        let edges = [
+            0.0,
+            -0.0,
+            f64::from_bits(1),
+            -f64::from_bits(1),
+            0.5,
+            1.0,
+            1.0 + f64::EPSILON,
+            1.5,
+            100.0,
+            4845.0,
+            2_147_483_631.0,
+            2_147_483_632.0,
+            140_737_488_355_327.98,
+            140_737_488_355_328.0,
+            9_223_372_036_854_775_792.0,
+            f64::MAX,
+            f64::INFINITY,
+            f64::NEG_INFINITY,
+            f64::NAN,
+            -1.0,
+        ];
+        for spec in crate::catalog::CATALOG {
+            for name in spec.names {
+                for raw in edges {
+                    let kept = matches!(judge(spec, name, raw), Verdict::Keep(v) if v.to_bits() == raw.to_bits());
+                    let in_range =
+                        kept_as_is(spec, name).is_some_and(|(lo, hi)| lo <= raw && raw <= hi);
+                    // Never a value judge would change; for names in base units, every value it
+                    // keeps (a scaled name is always copied, though a scaled 0 stays 0).
+                    if name.scale_to_base == 1.0 {
+                        assert_eq!(in_range, kept, "{} {raw}", name.name);
+                    } else {
+                        assert!(!in_range, "{} {raw}", name.name);
+                    }
+                }
+            }
+        }
     }
 
     #[test]

@@ -49,7 +49,7 @@ impl SeriesIntervals {
     /// a series without a median of its own takes `default_interval_s`.
     pub(super) fn spans<'a>(
         &self,
-        assembly: &'a Assembly,
+        assembly: &'a Assembly<'a>,
         default_interval_s: f64,
     ) -> Vec<GpuSeries<'a>> {
         assembly
@@ -67,7 +67,7 @@ impl SeriesIntervals {
                             .copied()
                             .flatten()
                             .unwrap_or(default_interval_s);
-                        (*quantity, Spans::new(samples, nominal_interval_s))
+                        (*quantity, Spans::new(&samples[..], nominal_interval_s))
                     })
                     .collect(),
             })
@@ -78,7 +78,7 @@ impl SeriesIntervals {
 /// One GPU's samples and the spans of each of its series.
 pub(super) struct GpuSeries<'a> {
     /// The GPU's samples.
-    pub gpu: &'a GpuSamples,
+    pub gpu: &'a GpuSamples<'a>,
     spans: BTreeMap<Quantity, Spans<'a>>,
 }
 
@@ -90,9 +90,6 @@ impl<'a> GpuSeries<'a> {
 
     /// The samples of one quantity (empty if the GPU has none).
     pub(super) fn samples(&self, quantity: Quantity) -> &'a [Sample] {
-        self.gpu
-            .quantities
-            .get(&quantity)
-            .map_or(&[], Vec::as_slice)
+        self.gpu.quantities.get(&quantity).map_or(&[], |s| &s[..])
     }
 }

@@ -123,7 +123,7 @@ pub struct Measurement {
 #[derive(Debug, Clone)]
 pub struct MeasureInput<'a> {
     /// Assembled per-GPU samples (already restricted to the scope).
-    pub assembly: &'a Assembly,
+    pub assembly: &'a Assembly<'a>,
     /// The measurement window.
     pub window: &'a Window,
     /// Expected GPU count and where it came from; `None` → the GPUs seen, with a note.
@@ -220,7 +220,7 @@ fn highest_sample(assembly: &Assembly, quantity: Quantity) -> Option<f64> {
         .gpus
         .iter()
         .filter_map(|g| g.quantities.get(&quantity))
-        .flatten()
+        .flat_map(|samples| samples.iter())
         .map(|s| s.value)
         .max_by(f64::total_cmp)
 }
@@ -288,7 +288,7 @@ const FRESH_CHANGE_SHARE: f64 = 0.9;
 /// The assembly with held values regridded (borrowed unchanged when nothing is held), and the
 /// exporters' refresh period.
 struct Regridded<'a> {
-    assembly: Cow<'a, Assembly>,
+    assembly: Cow<'a, Assembly<'a>>,
     update_interval_s: Option<f64>,
 }
 
@@ -296,7 +296,7 @@ struct Regridded<'a> {
 /// (one sample per refresh, [`regrid`]), per GPU (one exporter per host). Steady series (a
 /// constant clock, an idle 0) follow the GPU's grid too; counters as well, so an increase is
 /// spread over the refresh periods it happened in.
-fn regrid_held_values(assembly: &Assembly, scrape_interval_s: f64) -> Regridded<'_> {
+fn regrid_held_values<'a>(assembly: &'a Assembly<'a>, scrape_interval_s: f64) -> Regridded<'a> {
     let grids: Vec<Option<RefreshGrid>> = assembly
         .gpus
         .iter()
@@ -316,7 +316,7 @@ fn regrid_held_values(assembly: &Assembly, scrape_interval_s: f64) -> Regridded<
         for samples in gpu.quantities.values_mut() {
             // A field on its own cadence (per-watch intervals) keeps its sampling.
             if grid.explains(&change_times(samples), scrape_interval_s) {
-                *samples = regrid(samples, &grid);
+                *samples = Cow::Owned(regrid(samples, &grid));
             }
         }
     }
@@ -336,7 +336,7 @@ fn refresh_grid(gpu: &GpuSamples, scrape_interval_s: f64) -> Option<RefreshGrid>
         gpu.quantities
             .iter()
             .filter(move |(q, _)| family.is_none_or(|f| catalog::spec_of(**q).family == f))
-            .map(|(_, samples)| samples.as_slice())
+            .map(|(_, samples)| &samples[..])
     };
     // Held values change at most once per refresh; series that change at nearly every scrape
     // are fresh at every scrape, and no grid of a period ≥ HELD_RATIO scrapes can fit them.

@@ -223,8 +223,13 @@ fn prof_quantities(resource: Resource) -> Vec<Quantity> {
 }
 
 /// The samples of `quantity` timed in `(after_s, until_s]`.
-fn samples_in(gpu: &GpuSamples, quantity: Quantity, after_s: f64, until_s: f64) -> &[Sample] {
-    let samples = gpu.quantities.get(&quantity).map_or(&[][..], Vec::as_slice);
+fn samples_in<'a>(
+    gpu: &'a GpuSamples,
+    quantity: Quantity,
+    after_s: f64,
+    until_s: f64,
+) -> &'a [Sample] {
+    let samples = gpu.quantities.get(&quantity).map_or(&[][..], |s| &s[..]);
     let first = samples.partition_point(|s| s.t_s <= after_s);
     let last = samples.partition_point(|s| s.t_s <= until_s);
     &samples[first..last.max(first)]

@@ -48,14 +48,12 @@ impl PartialOrd for Head {
     }
 }
 
-/// What changes in the sum over GPUs at one of the times: spans that start covering there and
-/// spans that stopped covering just before it.
+/// How the sum over GPUs changes at one of the times: spans that start covering there minus
+/// spans that stopped covering just before it (16 bytes: the sweep writes one per span edge).
 #[derive(Debug, Clone, Copy, Default)]
 struct Change {
-    entering_sum: f64,
-    entering: usize,
-    leaving_sum: f64,
-    leaving: usize,
+    value_delta: f64,
+    gpu_delta: isize,
 }
 
 /// The mean over GPUs at every distinct span end `t` in `(from_s, to_s]`, each GPU taking the
@@ -84,25 +82,25 @@ fn points_in(per_gpu: &[&Spans], from_s: f64, to_s: f64) -> Vec<[f64; 2]> {
                     .iter()
                     .map(|member| member.spans.samples()[member.first + offset].value)
                     .sum();
-                changes[first_covered].entering_sum += value_sum;
-                changes[first_covered].entering += group.len();
-                changes[first_after].leaving_sum += value_sum;
-                changes[first_after].leaving += group.len();
+                let gpus = group.len() as isize;
+                changes[first_covered].value_delta += value_sum;
+                changes[first_covered].gpu_delta += gpus;
+                changes[first_after].value_delta -= value_sum;
+                changes[first_after].gpu_delta -= gpus;
             }
         }
     }
     let mut sum = CompensatedSum::default();
-    let mut reporting = 0_usize;
+    let mut reporting: isize = 0;
     let mut points = Vec::with_capacity(times.len());
     for (t, change) in times.iter().zip(&changes) {
-        reporting = reporting + change.entering - change.leaving;
+        reporting += change.gpu_delta;
         if reporting == 0 {
             // Nothing covers t: start again from an exact zero.
             sum = CompensatedSum::default();
             continue;
         }
-        sum.add(change.entering_sum);
-        sum.add(-change.leaving_sum);
+        sum.add(change.value_delta);
         points.push([*t, sum.value() / reporting as f64]);
     }
     downsample(points)
