@@ -312,7 +312,8 @@ pub struct CorrelateArgs {
     /// cell per run, `<cell>.run<index>`, each correlated on its own.
     #[arg(long, conflicts_with = "bench_index")]
     pub split_runs: bool,
-    /// Parallel cells with --all-cells (default: the number of cores).
+    /// Parallel cells with --all-cells (default: twice the cores — each cell ends in fsynced
+    /// writes, and another cell computes meanwhile).
     #[arg(long)]
     pub jobs: Option<usize>,
     /// Hardware and peaks.

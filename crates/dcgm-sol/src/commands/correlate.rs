@@ -63,7 +63,11 @@ where
         return vec![work(&cell_ids[0])];
     }
     let workers = jobs
-        .unwrap_or_else(|| std::thread::available_parallelism().map_or(1, usize::from))
+        .unwrap_or_else(|| {
+            // A cell waits on its durable writes for a share of its time: two per core keep the
+            // cores busy (measured in scripts/bench_all_cells.py).
+            2 * std::thread::available_parallelism().map_or(1, usize::from)
+        })
         .clamp(1, cell_ids.len());
     let progress =
         ProgressBar::with_draw_target(Some(cell_ids.len() as u64), ProgressDrawTarget::stderr());
