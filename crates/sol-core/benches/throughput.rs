@@ -1,7 +1,9 @@
 //! Throughput of the core on generated, deterministic data (`cargo bench -p sol-core`):
-//! - integration: a 72-GPU GB300 NVL72 rack × 1 h × 1 s scrapes × 12 PROF/DEV fields (3.11 M
-//!   samples) through the whole measurement path (identity, validity, held-value check, steady
-//!   state, per-resource integrals) — samples/s on one core;
+//! - integration: a 72-GPU GB300 NVL72 rack (18 hosts of 4 GPUs, each host scraped at its own
+//!   offset in the second with a few ms of jitter, as real scrapes are) × 1 h × 1 s scrapes × 12
+//!   PROF/DEV fields (3.11 M samples) through the whole measurement path (identity, validity,
+//!   held-value check, steady state, per-resource integrals, time series) — samples/s on one
+//!   core;
 //! - parsing: recorded scrapes (OpenMetrics) and a Prometheus `query` answer (JSON matrix) of
 //!   the same samples — MB/s on one core.
 //!
