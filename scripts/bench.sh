@@ -10,14 +10,14 @@ section() { printf '\n== %s\n' "$1"; }
 section "core throughput: integration, scrapes parsing, JSON decoding"
 cargo bench -p sol-core --bench throughput
 section "1 GB recording: streaming rate and peak memory"
-scripts/bench_memory.py
+python3 scripts/bench_memory.py
 section "500-cell campaign: render, re-render, publish vs summary"
-scripts/bench_campaign.py --cells 500 --runs 7
+python3 scripts/bench_campaign.py --cells 500 --runs 7
 section "live correlate, 8 GPUs x 10 min, vs a plain fetch"
-scripts/bench_live.py --runs 5
+python3 scripts/bench_live.py --runs 5
 section "live correlate, the 72-GPU hour, vs a plain fetch"
-scripts/bench_live.py --gpus 72 --minutes 60 --runs 3
+python3 scripts/bench_live.py --gpus 72 --minutes 60 --runs 3
 section "a 10-million-sample answer: peak memory"
-scripts/bench_big_answer.py
+python3 scripts/bench_big_answer.py
 section "--all-cells over 50 cells vs one at a time vs processes; memory over 10/50/200 cells"
-scripts/bench_all_cells.py --cells 50 --runs 5
+python3 scripts/bench_all_cells.py --cells 50 --runs 5
