@@ -259,24 +259,16 @@ fn parse_buffering(
     buffered_bytes: u64,
 ) -> Result<ApiSeries, PromApiError> {
     use std::io::Read;
-    let read_error = |e: std::io::Error| PromApiError::Read(e.to_string());
     let mut head = Vec::new();
+    // One byte past the limit tells a whole answer from a longer one.
     (&mut reader)
-        .take(buffered_bytes)
+        .take(buffered_bytes + 1)
         .read_to_end(&mut head)
-        .map_err(read_error)?;
-    let mut probe = [0_u8; 1];
-    let more = loop {
-        match reader.read(&mut probe) {
-            Ok(n) => break n,
-            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => continue,
-            Err(e) => return Err(read_error(e)),
-        }
-    };
-    let envelope = if more == 0 {
+        .map_err(|e| PromApiError::Read(e.to_string()))?;
+    let envelope = if head.len() as u64 <= buffered_bytes {
         serde_json::from_slice(&head).map_err(shape)?
     } else {
-        let rest = std::io::Cursor::new(head).chain(&probe[..]).chain(reader);
+        let rest = std::io::Cursor::new(head).chain(reader);
         serde_json::from_reader(std::io::BufReader::with_capacity(1 << 16, rest)).map_err(|e| {
             if e.is_io() {
                 PromApiError::Read(e.to_string())

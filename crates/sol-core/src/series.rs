@@ -24,3 +24,10 @@ pub struct RawSeries {
     /// Samples in ascending time.
     pub samples: Vec<Sample>,
 }
+
+/// The part of ascending `samples` timed in `(after_s, until_s]`.
+pub fn samples_between(samples: &[Sample], after_s: f64, until_s: f64) -> &[Sample] {
+    let first = samples.partition_point(|s| s.t_s <= after_s);
+    let last = samples.partition_point(|s| s.t_s <= until_s);
+    &samples[first..last.max(first)]
+}

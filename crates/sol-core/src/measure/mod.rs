@@ -159,16 +159,17 @@ pub fn measure(input: &MeasureInput) -> Measurement {
     let gpus = intervals.spans(assembly, interval_s);
     let gpus_expected = expectation(assembly.gpus.len(), input.expected_gpus.clone(), &mut notes);
     let invalid_prof_gpus = resource::invalid_prof_gpus(assembly, window, interval_s);
-    let tiers = Resource::ALL
-        .map(|r| resource::choose_tier(r, assembly, window, interval_s, &invalid_prof_gpus));
+    let tiers = Resource::ALL.map(|r| {
+        let tier = resource::choose_tier(r, assembly, window, interval_s, &invalid_prof_gpus);
+        (r, tier)
+    });
     // GPUs with invalid PROF data read idle: they would bend the workload's activity signal.
     let valid_gpus: Vec<&GpuSeries> = gpus
         .iter()
         .filter(|g| !invalid_prof_gpus.contains(&g.gpu.key))
         .collect();
-    let hbm_is_prof = Resource::ALL
+    let hbm_is_prof = tiers
         .iter()
-        .zip(&tiers)
         .any(|(r, (tier, _))| *r == Resource::Hbm && *tier == Tier::Prof);
     let steady_state = detect_steady(hbm_is_prof, &valid_gpus, window, interval_s);
     let inputs = ResourceInputs {
@@ -179,9 +180,8 @@ pub fn measure(input: &MeasureInput) -> Measurement {
         invalid: &invalid_prof_gpus,
         steady: &steady_state,
     };
-    let resources: Vec<ResourceMeasurement> = Resource::ALL
+    let resources: Vec<ResourceMeasurement> = tiers
         .into_iter()
-        .zip(tiers)
         .map(|(r, tier)| resource::measure_resource(r, tier, &inputs))
         .collect();
     let activity = activity::measure_activity(&gpus, window);

@@ -10,7 +10,7 @@ use crate::assemble::{Assembly, GpuSamples};
 use crate::catalog::{self, Quantity};
 use crate::integrate::{Spans, WindowIntegral, pair_combine};
 use crate::labels::GpuKey;
-use crate::series::Sample;
+use crate::series::{Sample, samples_between};
 use crate::steady::SteadyState;
 use crate::window::Window;
 
@@ -230,9 +230,7 @@ fn samples_in<'a>(
     until_s: f64,
 ) -> &'a [Sample] {
     let samples = gpu.quantities.get(&quantity).map_or(&[][..], |s| &s[..]);
-    let first = samples.partition_point(|s| s.t_s <= after_s);
-    let last = samples.partition_point(|s| s.t_s <= until_s);
-    &samples[first..last.max(first)]
+    samples_between(samples, after_s, until_s)
 }
 
 /// Whether a GPU has samples of `quantity` inside the window (or covering its end).

@@ -7,7 +7,7 @@ use std::collections::BinaryHeap;
 use super::gpu_series::GpuSeries;
 use crate::catalog::Quantity;
 use crate::integrate::Spans;
-use crate::series::Sample;
+use crate::series::{Sample, samples_between};
 use crate::window::Window;
 
 /// Longest series kept; longer ones are averaged into buckets.
@@ -201,9 +201,7 @@ fn span_end_times(per_gpu: &[&Spans], from_s: f64, to_s: f64) -> Vec<f64> {
     let mut timelines: Vec<&[Sample]> = Vec::new();
     for spans in per_gpu {
         // A span ends at its sample.
-        let first = spans.first_ending_after(from_s);
-        let last = spans.first_ending_after(to_s);
-        let samples = &spans.samples()[first..last.max(first)];
+        let samples = samples_between(spans.samples(), from_s, to_s);
         let seen = |other: &&[Sample]| {
             other.len() == samples.len() && other.iter().zip(samples).all(|(a, b)| a.t_s == b.t_s)
         };
