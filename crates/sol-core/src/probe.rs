@@ -12,8 +12,11 @@ use crate::labels::{GpuKey, HOST_LABELS, Labels, MODEL_NAME_LABELS, UUID_LABELS,
 use crate::measure::{Resource, Tier};
 use crate::scope::{Placement, Scope};
 
-/// Default bound on the series in scope (DESIGN.md §3).
-pub const DEFAULT_MAX_SERIES: usize = 1000;
+/// Default bound on the series in scope. DESIGN.md §3 says 1000, but one GB300 NVL72 rack — a
+/// target of the tool — exports 72 GPUs × 14–25 catalog quantities = 1 008–1 800 series; 2000
+/// admits one rack and still stops a selector that matches a cluster (256 GPUs × 14 fields is
+/// 3 584 series).
+pub const DEFAULT_MAX_SERIES: usize = 2000;
 
 /// One metric found.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -435,6 +438,32 @@ mod tests {
         assert!(!report.over_limit);
         assert!(report.notes[0].contains("no DCGM series in scope"));
         assert_eq!(report.gpu_uuids, None, "no UUID list may widen a query");
+    }
+
+    /// One series per GPU and catalog quantity (its preferred name), GPUs 4 to a host.
+    fn rack(gpus: usize, quantities: usize) -> Vec<Labels> {
+        (0..gpus)
+            .flat_map(|gpu| {
+                crate::catalog::CATALOG[..quantities]
+                    .iter()
+                    .map(move |spec| {
+                        let (uuid, host) = (format!("GPU-{gpu}"), format!("n{}", gpu / 4));
+                        series(spec.names[0].name, &[("UUID", &uuid), ("Hostname", &host)])
+                    })
+            })
+            .collect()
+    }
+
+    #[test]
+    fn the_default_bound_admits_a_rack_and_stops_a_cluster() {
+        // A GB300 NVL72 rack with all 25 catalog quantities: 72 × 25 = 1 800 ≤ 2 000.
+        let report = build_report(&rack(72, 25), &Scope::default(), DEFAULT_MAX_SERIES, None);
+        assert_eq!(report.series_total, 1800);
+        assert!(!report.over_limit);
+        // A selector matching 256 GPUs with 14 fields each: 3 584 > 2 000.
+        let report = build_report(&rack(256, 14), &Scope::default(), DEFAULT_MAX_SERIES, None);
+        assert_eq!(report.series_total, 3584);
+        assert!(report.over_limit);
     }
 
     #[test]
