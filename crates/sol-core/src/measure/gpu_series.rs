@@ -13,20 +13,25 @@ use crate::series::Sample;
 pub(super) struct SeriesIntervals(Vec<BTreeMap<Quantity, Option<f64>>>);
 
 impl SeriesIntervals {
-    /// Measures every series of the assembly.
+    /// Measures every series of the assembly. The fields of one scrape share its timestamps
+    /// (every field of a GPU, every GPU of a host): a series timed like the one before it takes
+    /// that one's median, found by comparing times, not by another selection.
     pub(super) fn of(assembly: &Assembly) -> Self {
-        SeriesIntervals(
-            assembly
-                .gpus
-                .iter()
-                .map(|gpu| {
-                    gpu.quantities
-                        .iter()
-                        .map(|(quantity, samples)| (*quantity, median_interval_s(samples)))
-                        .collect()
-                })
-                .collect(),
-        )
+        let mut previous: Option<(&[Sample], Option<f64>)> = None;
+        let mut per_gpu = Vec::with_capacity(assembly.gpus.len());
+        for gpu in &assembly.gpus {
+            let mut medians = BTreeMap::new();
+            for (quantity, samples) in &gpu.quantities {
+                let median = match previous {
+                    Some((times, median)) if same_times(times, samples) => median,
+                    _ => median_interval_s(samples),
+                };
+                previous = Some((samples, median));
+                medians.insert(*quantity, median);
+            }
+            per_gpu.push(medians);
+        }
+        SeriesIntervals(per_gpu)
     }
 
     /// The cell's scrape interval: the median of the per-series medians.
@@ -73,6 +78,11 @@ impl SeriesIntervals {
             })
             .collect()
     }
+}
+
+/// Whether two series were sampled at the same times.
+fn same_times(a: &[Sample], b: &[Sample]) -> bool {
+    a.len() == b.len() && a.iter().zip(b).all(|(x, y)| x.t_s == y.t_s)
 }
 
 /// One GPU's samples and the spans of each of its series.
