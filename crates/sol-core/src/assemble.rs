@@ -186,11 +186,21 @@ fn clean_samples<'a>(
     let (lowest, highest) = kept_as_is(spec, name).unwrap_or((f64::INFINITY, f64::NEG_INFINITY));
     let mut previous_t_s = f64::NEG_INFINITY;
     let mut ascending = true;
-    let first_changed = samples.iter().position(|s| {
-        ascending &= s.t_s > previous_t_s;
-        previous_t_s = s.t_s;
-        !(lowest <= s.value && s.value <= highest)
-    });
+    // Blocks of samples checked without an early exit, so the loop vectorises; the copy starts
+    // at the block holding the first value to change, and judges every value from there.
+    let mut first_changed = None;
+    for (block_index, block) in samples.chunks(64).enumerate() {
+        let mut block_kept = true;
+        for s in block {
+            ascending &= s.t_s > previous_t_s;
+            previous_t_s = s.t_s;
+            block_kept &= lowest <= s.value && s.value <= highest;
+        }
+        if !block_kept {
+            first_changed = Some(block_index * 64);
+            break;
+        }
+    }
     let Some(first_changed) = first_changed else {
         return (Cow::Borrowed(samples), ascending);
     };
@@ -589,6 +599,35 @@ mod tests {
             .map(|s| s.value)
             .collect();
         assert_eq!(kept, vec![1.0, 0.5]);
+    }
+
+    #[test]
+    fn a_value_needing_a_change_deep_in_a_long_series_is_found() {
+        // 200 samples of 0.5 at t = 1..200, except t = 151 (index 150, in the third block of 64)
+        // at 1.2: clamped to 1.0; everything before and after it kept as is.
+        let points: Vec<(f64, f64)> = (0..200)
+            .map(|i| (f64::from(i + 1), if i == 150 { 1.2 } else { 0.5 }))
+            .collect();
+        let raw = [series("DCGM_FI_PROF_DRAM_ACTIVE", &GPU0, &points)];
+        let assembly = assemble(&raw);
+        assert_eq!(assembly.validity.clamped[&Quantity::DramActive], 1);
+        let kept = &assembly.gpus[0].quantities[&Quantity::DramActive];
+        assert!(matches!(kept, Cow::Owned(_)));
+        assert_eq!(kept.len(), 200);
+        assert_eq!(kept[150].value, 1.0);
+        assert!(
+            kept.iter()
+                .enumerate()
+                .all(|(i, s)| i == 150 || s.value == 0.5)
+        );
+        // Without it, the source's samples are used as they are.
+        let points: Vec<(f64, f64)> = (0..200).map(|i| (f64::from(i + 1), 0.5)).collect();
+        let raw = [series("DCGM_FI_PROF_DRAM_ACTIVE", &GPU0, &points)];
+        let assembly = assemble(&raw);
+        assert!(matches!(
+            assembly.gpus[0].quantities[&Quantity::DramActive],
+            Cow::Borrowed(_)
+        ));
     }
 
     #[test]
